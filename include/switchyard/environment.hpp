@@ -1,0 +1,211 @@
+// Environment: one main context and the contexts it creates, on one thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "switchyard/config.hpp"
+#include "switchyard/detail/context.hpp"
+#include "switchyard/detail/context_table.hpp"
+#include "switchyard/detail/stack_pool.hpp"
+#include "switchyard/detail/stack_switch.hpp"
+#include "switchyard/errors.hpp"
+#include "switchyard/options.hpp"
+
+namespace switchyard {
+
+class Environment;
+
+namespace detail {
+/// The environment running on this thread (null outside run_main).
+/// constinit keeps access a plain TLS load, with no init wrapper.
+extern thread_local constinit Environment* tls_current;
+struct StackSwitch;
+class MainScope;
+SWITCHYARD_COLD [[noreturn]] void throw_not_current(const Environment* environment);
+}  // namespace detail
+
+/// Counters of an environment. The live counts exclude the main context.
+struct Stats {
+  std::uint64_t creates = 0;   ///< contexts created
+  std::uint64_t switches = 0;  ///< successful switch_to calls that switched
+  std::uint64_t destroys = 0;  ///< destroy calls that destroyed something
+  std::size_t live_contexts = 0;
+  std::size_t live_stacks = 0;    ///< stacks held by live contexts
+  std::size_t cached_stacks = 0;  ///< released stacks kept for reuse
+};
+
+/// One context as introspection reports it.
+struct ContextInfo {
+  ContextId id;
+  ContextState state;
+  bool canceled;  ///< destroy() has started on it; it is unwinding
+};
+
+/// The state of one main context and the contexts it makes. It exists while
+/// run_main runs and belongs to that thread: every member called from
+/// another thread throws Error{errc::wrong_thread} and changes nothing.
+/// References to it are valid only until its run_main returns.
+class Environment {
+ public:
+  Environment(const Environment&) = delete;
+  Environment& operator=(const Environment&) = delete;
+  ~Environment();
+
+  /// The environment running on the calling thread.
+  /// Throws Error{errc::no_environment} outside run_main.
+  static Environment& current();
+  /// Same, or nullptr.
+  static Environment* try_current() noexcept { return detail::tls_current; }
+
+  /// The running context's ID (0 for main).
+  ContextId active() const {
+    check_current();
+    return current_->id;
+  }
+
+  /// Creates a suspended context that will run `entry` on its own stack the
+  /// first time some context switches to its ID. Does not switch. `entry`
+  /// must end by being destroyed or by throwing: a normal return is
+  /// EntrypointReturned in main. The environment owns the callable; it is
+  /// destroyed on the context's stack once the context runs, or on the
+  /// destroyer's stack if the context is destroyed before it starts.
+  /// Errors: resource_exhausted (no stack or memory; nothing changes),
+  /// unsupported (disabled mode), wrong_thread.
+  template <class F>
+    requires std::is_invocable_v<std::decay_t<F>&>
+  ContextId create(F&& entry);
+
+  /// Suspends the caller and runs `target`; returns when some context
+  /// switches back. `target` == active(): no-op.
+  /// Errors: switch_target_missing (unknown, finished or destroyed ID; the
+  /// caller keeps running), unsupported (disabled mode), wrong_thread.
+  /// Raises ContextCanceled if the caller is destroyed while suspended (and
+  /// on every call after that), and in main rethrows the failure of a
+  /// context whose entry threw or returned (EntrypointReturned).
+  void switch_to(ContextId target);
+
+  /// Cancels a suspended context. An unstarted one is discarded without
+  /// running; a started one is resumed at once, its pending switch_to throws
+  /// ContextCanceled, and its stack unwinds before destroy returns.
+  /// Returns false (no-op) when no context has that ID any more.
+  /// Errors: invalid_argument for the main context, the caller itself, or a
+  /// context that is itself waiting in destroy(); wrong_thread.
+  /// If the target deliberately defused its cancellation and then threw,
+  /// that exception is rethrown here once the target is released.
+  bool destroy(ContextId target);
+
+  // Introspection.
+  /// Live contexts, main excluded.
+  std::size_t live_contexts() const;
+  /// The state of a live context (main included), or nullopt.
+  std::optional<ContextState> state(ContextId id) const;
+  /// Every live context, main first, then oldest to newest.
+  std::vector<ContextInfo> contexts() const;
+  Stats stats() const;
+  const Options& options() const noexcept { return options_; }
+  /// The thread that owns this environment.
+  std::thread::id owner() const noexcept { return owner_; }
+
+ private:
+  friend struct detail::StackSwitch;
+  friend class detail::MainScope;
+  friend class ContextCanceled;
+  friend void detail::throw_not_current(const Environment*);
+
+  explicit Environment(const Options& options);
+
+  SWITCHYARD_ALWAYS_INLINE void check_current() const {
+    if (SWITCHYARD_UNLIKELY(detail::tls_current != this)) detail::throw_not_current(this);
+  }
+  ContextId create_context(detail::Context* context);  // takes ownership
+  ContextId next_id_checked();
+  SWITCHYARD_NOINLINE void switch_slow(ContextId target);
+  SWITCHYARD_COLD void on_attention();
+  SWITCHYARD_COLD [[noreturn]] void throw_canceled(detail::Context* self);
+  void release_unstarted(detail::Context* context) noexcept;
+  void release_foreign(detail::Context* context) noexcept;
+  void reap(detail::Context* dead) noexcept;
+  void unlink(detail::Context* context) noexcept;
+  void defuse(ContextId id, std::uint64_t serial) noexcept;
+  std::exception_ptr teardown() noexcept;
+
+  // Hot fields first: the switch path touches only these.
+  detail::Context* current_;
+  detail::Context* from_;
+  detail::ExceptionState* eh_globals_;
+  bool attention_ = false;  // a dead context to reap, a cancel or a failure is pending
+  detail::ContextTable table_;
+  spdlog::logger* log_;
+  Stats counters_;
+  std::shared_ptr<spdlog::logger> log_owner_;
+
+  detail::MainContext main_;
+  detail::Context* dead_ = nullptr;    // ended context awaiting reap at landing
+  std::exception_ptr failure_;         // for main's pending switch_to
+  std::exception_ptr destroy_failure_; // for the destroyer's pending destroy
+  detail::Context* newest_ = nullptr;  // creation-order list of live contexts
+  ContextId next_id_ = 1;
+  std::uint64_t serial_;
+  std::thread::id owner_;
+  Options options_;
+  detail::StackPool pool_;
+};
+
+template <class F>
+  requires std::is_invocable_v<std::decay_t<F>&>
+ContextId Environment::create(F&& entry) {
+  check_current();
+  ContextId id = next_id_checked();  // throws unsupported in disabled mode
+  detail::Context* context;
+  try {
+    context = new detail::EntryContext<std::decay_t<F>>(id, std::forward<F>(entry));
+  } catch (const std::bad_alloc&) {
+    throw Error(errc::resource_exhausted, "out of memory creating context " + std::to_string(id));
+  }
+  return create_context(context);
+}
+
+// Free-function shorthands on Environment::current().
+inline ContextId active() { return Environment::current().active(); }
+template <class F>
+ContextId create(F&& entry) {
+  return Environment::current().create(std::forward<F>(entry));
+}
+void switch_to(ContextId target);
+bool destroy(ContextId target);
+
+}  // namespace switchyard
+
+#include "switchyard/detail/stack_switch_inl.hpp"
+
+namespace switchyard {
+
+// The fast path, inline on purpose: an out-of-line switch_to leaves the
+// CPU's return-address predictor out of step with Boost's jump and costs
+// about 2.6x raw Boost.Context; inline it is about 1.3x (docs/PERFORMANCE.md).
+SWITCHYARD_ALWAYS_INLINE void Environment::switch_to(ContextId target) {
+  check_current();
+  detail::Context* self = current_;
+  detail::Context* next = table_.find(target);
+  if (SWITCHYARD_UNLIKELY(next == nullptr || next->state != ContextState::suspended || self->canceled)) {
+    switch_slow(target);
+    return;
+  }
+  ++counters_.switches;
+  self->state = ContextState::suspended;
+  next->state = ContextState::running;
+  detail::StackSwitch::jump(*this, self, next);
+}
+
+inline void switch_to(ContextId target) { Environment::current().switch_to(target); }
+inline bool destroy(ContextId target) { return Environment::current().destroy(target); }
+
+}  // namespace switchyard

@@ -1,0 +1,79 @@
+// Errors: the error codes, the Error exception, and the two control-flow
+// exceptions the runtime raises in contexts (ContextCanceled) and in main
+// (EntrypointReturned).
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+
+namespace switchyard {
+
+using ContextId = std::uint64_t;
+inline constexpr ContextId main_context_id = 0;
+
+/// Error codes of the switchyard error category.
+enum class errc {
+  no_environment = 1,     ///< no environment on this thread
+  wrong_thread,           ///< environment used from a thread that does not own it
+  switch_target_missing,  ///< switch target unknown, finished or destroyed
+  invalid_argument,       ///< e.g. destroying the main context or the caller
+  unsupported,            ///< disabled mode: contexts are not available
+  already_running,        ///< run_main called inside run_main on one thread
+  resource_exhausted,     ///< no stack or memory could be had
+};
+
+/// The category of switchyard errors; its name() is "switchyard".
+const std::error_category& error_category() noexcept;
+std::error_code make_error_code(errc e) noexcept;
+
+/// Recoverable misuse or exhaustion. `code() == switchyard::errc::...` works;
+/// `what()` carries the facts (IDs, states, threads).
+class Error : public std::system_error {
+ public:
+  Error(errc code, const std::string& message);
+  errc value() const noexcept { return static_cast<errc>(code().value()); }
+};
+
+/// Thrown in a context that is being destroyed, from its pending switch_to
+/// (and from any later switch_to it calls). It must propagate up to the
+/// context's entry, where the runtime catches it. Dropping it (catching
+/// without rethrowing, or replacing it with another exception) aborts the
+/// process with a message naming the context, unless defuse() was called.
+/// It deliberately does not derive from std::exception, so that
+/// `catch (const std::exception&)` handlers let it pass.
+class ContextCanceled {
+ public:
+  /// The ID of the context being canceled.
+  ContextId id() const noexcept { return id_; }
+  const char* what() const noexcept { return "switchyard::ContextCanceled"; }
+  /// Marks this cancellation as deliberately swallowed: the context may then
+  /// end by returning or by throwing something else (see README). Only has
+  /// an effect on the thread and environment that raised it.
+  void defuse() const noexcept;
+
+ private:
+  friend class Environment;
+  ContextCanceled(ContextId id, std::uint64_t environment_serial) noexcept
+      : id_(id), environment_serial_(environment_serial) {}
+  ContextId id_;
+  std::uint64_t environment_serial_;
+};
+
+/// Rethrown in the main context, from its pending switch_to, when a non-main
+/// context's entry returned normally (entries must end by being destroyed or
+/// by throwing). A WASI-like host maps it to exit code 129.
+class EntrypointReturned : public std::runtime_error {
+ public:
+  explicit EntrypointReturned(ContextId id);
+  ContextId id() const noexcept { return id_; }
+
+ private:
+  ContextId id_;
+};
+
+}  // namespace switchyard
+
+template <>
+struct std::is_error_code_enum<switchyard::errc> : std::true_type {};

@@ -1,0 +1,344 @@
+#include "switchyard/environment.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+#include "switchyard/logging.hpp"
+#include "switchyard/run_main.hpp"
+
+namespace switchyard {
+
+namespace detail {
+
+thread_local constinit Environment* tls_current = nullptr;
+
+namespace {
+std::atomic<std::uint64_t> environment_serials{1};
+
+std::string thread_name(std::thread::id id) {
+  std::ostringstream out;
+  out << id;
+  return out.str();
+}
+
+std::string describe(const Context* context) {
+  return "context " + std::to_string(context->id) + " (" + to_string(context->state) + ")";
+}
+}  // namespace
+
+void throw_not_current(const Environment* environment) {
+  Environment* running = tls_current;
+  if (running == nullptr && environment->owner() != std::this_thread::get_id()) {
+    throw Error(errc::wrong_thread, "environment of thread " + thread_name(environment->owner()) +
+                                        " used from thread " + thread_name(std::this_thread::get_id()));
+  }
+  if (environment->owner() != std::this_thread::get_id()) {
+    throw Error(errc::wrong_thread, "environment of thread " + thread_name(environment->owner()) +
+                                        " used from thread " + thread_name(std::this_thread::get_id()) +
+                                        ", which runs an environment of its own");
+  }
+  // Same thread, but not the running environment: it has been left (its
+  // run_main is running a nested executor, or it is being torn down).
+  throw Error(errc::wrong_thread, "environment of thread " + thread_name(environment->owner()) +
+                                      " is not the environment running on this thread now");
+}
+
+void log_switch(spdlog::logger* log, ContextId from, ContextId to) noexcept {
+  try {
+    log->trace("switch {} -> {}", from, to);
+  } catch (...) {
+  }
+}
+
+}  // namespace detail
+
+const char* to_string(ContextState state) noexcept {
+  switch (state) {
+    case ContextState::created: return "created";
+    case ContextState::running: return "running";
+    case ContextState::suspended: return "suspended";
+    case ContextState::awaiting_destroy: return "awaiting destroy";
+  }
+  return "unknown";
+}
+
+using detail::Context;
+using detail::StackSwitch;
+
+Environment::Environment(const Options& options)
+    : current_(nullptr),
+      from_(nullptr),
+      eh_globals_(detail::thread_exception_state()),
+      log_(nullptr),
+      log_owner_(switchyard::logger()),
+      serial_(detail::environment_serials.fetch_add(1, std::memory_order_relaxed)),
+      owner_(std::this_thread::get_id()),
+      options_(options),
+      pool_(options.stack_size, options.guard_pages, options.stack_cache) {
+  log_ = log_owner_.get();
+  options_.stack_size = pool_.usable_size();
+  current_ = &main_;
+  from_ = &main_;
+  table_.insert(main_context_id, &main_);
+  StackSwitch::init_main(&main_);
+  log_->debug("environment {} started on thread {} (stack {} bytes, guard pages {}, cache {}, {})", serial_,
+              detail::thread_name(owner_), options_.stack_size, options_.guard_pages, options_.stack_cache,
+              options_.enabled ? "enabled" : "disabled");
+}
+
+Environment::~Environment() = default;
+
+Environment& Environment::current() {
+  Environment* environment = detail::tls_current;
+  if (environment == nullptr) {
+    throw Error(errc::no_environment,
+                "no switchyard environment on thread " + detail::thread_name(std::this_thread::get_id()) +
+                    " (call it inside run_main)");
+  }
+  return *environment;
+}
+
+ContextId Environment::next_id_checked() {
+  if (!options_.enabled) {
+    throw Error(errc::unsupported, "create: contexts are disabled in this environment (Options::enabled = false)");
+  }
+  return next_id_++;
+}
+
+ContextId Environment::create_context(Context* context) {
+  const ContextId id = context->id;
+  try {
+    context->stack = pool_.acquire();
+  } catch (...) {
+    delete context;
+    log_->warn("create: no stack for context {}: out of memory or mapping limit", id);
+    throw;
+  }
+  try {
+    table_.insert(id, context);
+  } catch (const std::bad_alloc&) {
+    pool_.release(context->stack);
+    delete context;
+    log_->warn("create: no memory for the ID table entry of context {}", id);
+    throw Error(errc::resource_exhausted, "out of memory growing the context table for context " + std::to_string(id));
+  }
+  context->older = newest_;
+  if (newest_ != nullptr) newest_->newer = context;
+  newest_ = context;
+  ++counters_.creates;
+  ++counters_.live_contexts;
+  log_->trace("create context {}", id);
+  return id;
+}
+
+void Environment::switch_slow(ContextId target) {
+  Context* self = current_;
+  if (self->canceled) throw_canceled(self);
+  Context* next = table_.find(target);
+  if (next == self) return;  // switching to yourself is a no-op
+  if (!options_.enabled) {
+    throw Error(errc::unsupported, "switch_to " + std::to_string(target) +
+                                       ": contexts are disabled in this environment (Options::enabled = false)");
+  }
+  if (next == nullptr) {
+    throw Error(errc::switch_target_missing,
+                "switch_to " + std::to_string(target) + ": no such context (never created, finished or destroyed)");
+  }
+  if (next->state != ContextState::created) {
+    throw Error(errc::switch_target_missing,
+                "switch_to " + std::to_string(target) + ": " + detail::describe(next) + ", expected suspended");
+  }
+  ++counters_.switches;
+  self->state = ContextState::suspended;
+  next->state = ContextState::running;
+  StackSwitch::start(*this, self, next);
+}
+
+void Environment::throw_canceled(Context* self) {
+  log_->debug("context {}: raising ContextCanceled", self->id);
+  throw ContextCanceled(self->id, serial_);
+}
+
+// Reached after a landing when attention_ is set: reap the context that just
+// ended, then deliver what is pending for the context that landed.
+void Environment::on_attention() {
+  attention_ = false;
+  if (dead_ != nullptr) {
+    reap(dead_);
+    dead_ = nullptr;
+  }
+  Context* self = current_;
+  if (self->cancel_pending) {
+    self->cancel_pending = false;
+    throw_canceled(self);
+  }
+  if (self == &main_ && failure_) {
+    std::exception_ptr failure = std::move(failure_);
+    failure_ = nullptr;
+    std::rethrow_exception(failure);
+  }
+}
+
+void Environment::unlink(Context* context) noexcept {
+  if (context->newer != nullptr) context->newer->older = context->older;
+  if (context->older != nullptr) context->older->newer = context->newer;
+  if (newest_ == context) newest_ = context->older;
+  context->older = context->newer = nullptr;
+}
+
+// The stack of an ended context was already returned by Boost.Context
+// (fiber exit); what remains is the record.
+void Environment::reap(Context* dead) noexcept {
+  StackSwitch::release(dead);
+  delete dead;
+}
+
+void Environment::release_unstarted(Context* context) noexcept {
+  table_.erase(context->id);
+  unlink(context);
+  --counters_.live_contexts;
+  pool_.release(context->stack);
+  delete context;  // discards the entry, on the destroyer's stack
+}
+
+void Environment::release_foreign(Context* context) noexcept {
+  StackSwitch::abandon(context);
+  table_.erase(context->id);
+  unlink(context);
+  --counters_.live_contexts;
+  pool_.release(context->stack);
+  StackSwitch::release(context);
+  delete context;
+}
+
+bool Environment::destroy(ContextId target) {
+  check_current();
+  if (target == main_context_id) {
+    throw Error(errc::invalid_argument, "destroy: the main context (0) cannot be destroyed");
+  }
+  Context* victim = table_.find(target);
+  if (victim == nullptr) return false;
+  Context* self = current_;
+  if (victim == self) {
+    throw Error(errc::invalid_argument,
+                "destroy: context " + std::to_string(target) + " cannot destroy itself (it is the active context)");
+  }
+  if (victim->state == ContextState::awaiting_destroy) {
+    throw Error(errc::invalid_argument, "destroy: context " + std::to_string(target) + " is waiting for destroy(" +
+                                            std::to_string(victim->awaiting) + ") to finish");
+  }
+  ++counters_.destroys;
+  if (victim->state == ContextState::created) {
+    log_->debug("destroy context {} (never started)", target);
+    release_unstarted(victim);
+    return true;
+  }
+  if (victim->foreign_frames()) {
+    log_->debug("destroy context {} (C frames: released without unwinding)", target);
+    release_foreign(victim);
+    return true;
+  }
+  log_->debug("destroy context {}: canceling", target);
+  victim->canceled = true;
+  victim->cancel_pending = true;
+  victim->destroyer = self;
+  self->state = ContextState::awaiting_destroy;
+  self->awaiting = target;
+  victim->state = ContextState::running;
+  attention_ = true;
+  StackSwitch::jump(*this, self, victim);
+  // The victim has unwound and its record was reaped at our landing.
+  self->awaiting = 0;
+  if (destroy_failure_) {
+    std::exception_ptr failure = std::move(destroy_failure_);
+    destroy_failure_ = nullptr;
+    std::rethrow_exception(failure);
+  }
+  return true;
+}
+
+void Environment::defuse(ContextId id, std::uint64_t serial) noexcept {
+  if (serial != serial_) return;
+  if (Context* context = table_.find(id); context != nullptr && context->canceled) context->cancel_defused = true;
+}
+
+std::exception_ptr Environment::teardown() noexcept {
+  std::exception_ptr first_failure;
+  if (newest_ != nullptr) log_->debug("teardown: destroying {} live contexts, newest first", counters_.live_contexts);
+  while (newest_ != nullptr) {
+    try {
+      destroy(newest_->id);
+    } catch (...) {
+      if (!first_failure) first_failure = std::current_exception();
+    }
+  }
+  log_->debug("environment {} ended: {} creates, {} switches, {} destroys", serial_, counters_.creates,
+              counters_.switches, counters_.destroys);
+  return first_failure;
+}
+
+std::size_t Environment::live_contexts() const {
+  check_current();
+  return counters_.live_contexts;
+}
+
+std::optional<ContextState> Environment::state(ContextId id) const {
+  check_current();
+  if (const Context* context = table_.find(id)) return context->state;
+  return std::nullopt;
+}
+
+std::vector<ContextInfo> Environment::contexts() const {
+  check_current();
+  std::vector<ContextInfo> result;
+  result.reserve(counters_.live_contexts + 1);
+  result.push_back({main_.id, main_.state, false});
+  const Context* oldest = newest_;
+  while (oldest != nullptr && oldest->older != nullptr) oldest = oldest->older;
+  for (const Context* c = oldest; c != nullptr; c = c->newer) result.push_back({c->id, c->state, c->canceled});
+  return result;
+}
+
+Stats Environment::stats() const {
+  check_current();
+  Stats stats = counters_;
+  stats.live_stacks = pool_.in_use();
+  stats.cached_stacks = pool_.cached();
+  return stats;
+}
+
+namespace detail {
+
+MainScope::MainScope(const Options& options) {
+  if (Environment* running = tls_current) {
+    throw Error(errc::already_running, "run_main: thread " + thread_name(std::this_thread::get_id()) +
+                                           " already runs environment " + std::to_string(running->serial_) +
+                                           " (run_main cannot nest)");
+  }
+  try {
+    environment_ = new Environment(options);
+  } catch (const std::bad_alloc&) {
+    throw Error(errc::resource_exhausted, "run_main: out of memory creating the environment");
+  }
+  tls_current = environment_;
+}
+
+void MainScope::finish(std::exception_ptr failure) {
+  finished_ = true;
+  std::exception_ptr teardown_failure = environment_->teardown();
+  if (failure) std::rethrow_exception(failure);
+  if (teardown_failure) std::rethrow_exception(teardown_failure);
+}
+
+MainScope::~MainScope() {
+  if (!finished_) environment_->teardown();
+  tls_current = nullptr;
+  delete environment_;
+}
+
+}  // namespace detail
+}  // namespace switchyard

@@ -1,0 +1,42 @@
+#include "switchyard/logging.hpp"
+
+#include <cstdlib>
+#include <mutex>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace switchyard {
+namespace {
+
+std::mutex logger_mutex;
+std::shared_ptr<spdlog::logger> current_logger;
+
+std::shared_ptr<spdlog::logger> make_default_logger() {
+  if (auto registered = spdlog::get("switchyard")) return registered;
+  auto made = std::make_shared<spdlog::logger>("switchyard", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  made->set_level(spdlog::level::warn);
+  if (const char* level = std::getenv("SWITCHYARD_LOG_LEVEL")) made->set_level(spdlog::level::from_str(level));
+  try {
+    spdlog::register_logger(made);
+  } catch (const spdlog::spdlog_ex&) {
+    // Another thread registered one meanwhile: use that.
+    if (auto registered = spdlog::get("switchyard")) return registered;
+  }
+  return made;
+}
+
+}  // namespace
+
+std::shared_ptr<spdlog::logger> logger() {
+  std::lock_guard<std::mutex> lock(logger_mutex);
+  if (!current_logger) current_logger = make_default_logger();
+  return current_logger;
+}
+
+void set_logger(std::shared_ptr<spdlog::logger> replacement) {
+  std::lock_guard<std::mutex> lock(logger_mutex);
+  current_logger = std::move(replacement);
+}
+
+}  // namespace switchyard
