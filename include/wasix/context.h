@@ -1,0 +1,69 @@
+/* WASIX-compatible context switching, natively, on top of switchyard.
+ *
+ * A program written for WASIX's context API (as run by wasmer) builds
+ * against this header unchanged and behaves as it does there:
+ *
+ * - Every thread has an environment from its first call on, with no set-up:
+ *   the thread's own stack is the main context, ID 0 (wasix_context_main).
+ *   When the thread exits, its remaining contexts and stacks are released.
+ *   If the thread already runs a switchyard environment (switchyard::run_main
+ *   or sy_run_main), the calls act on that one instead.
+ * - The functions return 0, or -1 with errno set. EINVAL: switching to a
+ *   context that is not suspended (unknown, destroyed, finished); destroying
+ *   the active or the main context; a NULL pointer or entrypoint. ENOMEM: no
+ *   memory or stack mapping is left for a new context. ENOTSUP: the running
+ *   switchyard environment is in disabled mode.
+ * - Switching to the active context is a no-op; destroying an unknown or
+ *   already deleted context succeeds as a no-op.
+ * - Destroying a context releases its stack without running any more of its
+ *   code (like a trap discarding a guest stack): nothing on that stack is
+ *   cleaned up, so free what a context owns before destroying it.
+ * - Entrypoints must not return. One that does ends the program: a message
+ *   naming the context goes to stderr, stdio is flushed and the process exits
+ *   with code 129. (In an environment an embedder made with run_main, the
+ *   embedder decides instead: see docs/EMBEDDING.md.)
+ * - A C++ exception that leaves an entrypoint is rethrown in the main context
+ *   from its pending wasix_context_switch, so wasix_context_switch may throw
+ *   when called from C++. Build C code that calls it with -fexceptions (or
+ *   at least with unwind tables, the default on x86_64 and aarch64 Linux) if
+ *   such an exception must pass through its frames.
+ * - exit() from any context ends the process normally and flushes stdio.
+ * - The default context stack is 1 MiB with a guard page below it.
+ */
+#ifndef WASIX_CONTEXT_H
+#define WASIX_CONTEXT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A context's ID, valid in the environment (thread) that created it. */
+typedef uint64_t wasix_context_id_t;
+
+/* The ID of the main context of the calling thread's environment: 0. */
+#define wasix_context_main (__wasix_context_main())
+wasix_context_id_t __wasix_context_main(void);
+
+/* Creates a suspended context that runs entrypoint() on its own stack the
+ * first time it is switched to, and stores its ID in *context_id. IDs start
+ * at 1 and are never reused within a thread's environment.
+ * Errors: EINVAL (context_id or entrypoint NULL), ENOMEM, ENOTSUP. */
+int wasix_context_create(wasix_context_id_t *context_id, void (*entrypoint)(void));
+
+/* Suspends the active context and resumes target_context_id where it was
+ * suspended (or at its entrypoint). Returns when some context switches back.
+ * Errors: EINVAL (target not suspended: unknown, destroyed or finished; the
+ * caller keeps running), ENOTSUP. */
+int wasix_context_switch(wasix_context_id_t target_context_id);
+
+/* Destroys a suspended context and releases its stack.
+ * Errors: EINVAL (the active context or the main context). */
+int wasix_context_destroy(wasix_context_id_t context_id);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* WASIX_CONTEXT_H */
