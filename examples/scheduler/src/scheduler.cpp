@@ -169,10 +169,14 @@ void Scheduler::end(Thread& thread, State how) {
 
 // --- The scheduler context and the workers ------------------------------------
 
-void Scheduler::run_until_idle() {
+void Scheduler::check_main_context() const {
   if (env_.active() != switchyard::main_context_id) {
-    throw std::logic_error("green::Scheduler::run must be called from the main context");
+    throw std::logic_error("green::Scheduler::run must be called from the main context, not from context " +
+                           std::to_string(env_.active()));
   }
+}
+
+void Scheduler::run_until_idle() {
   scheduler_context_ = env_.create([this] { scheduler_loop(); });
   std::exception_ptr failure;
   try {

@@ -86,6 +86,10 @@ TEST_CASE("misuse is a logic_error") {
     self = green::spawn([&self] {
       CHECK_THROWS_AS(green::join(self), std::logic_error);
       CHECK_THROWS_AS(green::cancel(self), std::logic_error);
+      green::Scheduler& scheduler = green::Scheduler::current();
+      const auto spawned = scheduler.stats().spawned;
+      CHECK_THROWS_AS(scheduler.run([] {}), std::logic_error);  // run() belongs to the main context
+      CHECK(scheduler.stats().spawned == spawned);
     });
     CHECK_THROWS_AS(green::join(green::Handle<int>{}), std::invalid_argument);
     green::join(self);

@@ -224,6 +224,7 @@ class Scheduler {
   /// from a green thread.
   template <class F>
   ResultOf<F> run(F&& root) {
+    check_main_context();
     Handle<ResultOf<F>> handle = spawn(std::forward<F>(root));
     run_until_idle();
     return take(*handle.task_);
@@ -287,6 +288,7 @@ class Scheduler {
     if constexpr (!std::is_void_v<T>) return std::move(*task.value);
   }
 
+  void check_main_context() const;
   void admit(std::shared_ptr<Thread> thread);
   void run_until_idle();
   void wait_for(Thread& target);
