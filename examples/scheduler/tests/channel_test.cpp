@@ -98,8 +98,8 @@ TEST_CASE("a canceled receiver passes its wake-up on") {
     green::Channel<int> channel(1);
     auto first = green::spawn([&] { return channel.recv(); });
     auto second = green::spawn([&] { return channel.recv(); });
-    green::yield();      // both block, first in line
-    channel.send(7);     // wakes the first receiver ...
+    green::yield();        // both block, first in line
+    channel.send(7);       // wakes the first receiver ...
     green::cancel(first);  // ... which is canceled before it runs
     CHECK(green::join(second) == 7);  // without the pass-on: Deadlock
   });

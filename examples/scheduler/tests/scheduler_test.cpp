@@ -1,7 +1,9 @@
 // Spawn, ordering, yield, join and failures.
 #include <memory>
 #include <stdexcept>
+#include <thread>
 
+#include "skynet.hpp"
 #include "support.hpp"
 
 using test::Log;
@@ -120,6 +122,27 @@ TEST_CASE("finished threads leave their worker context for the next spawn") {
     CHECK(switchyard::Environment::current().live_contexts() <= 4);
     CHECK(green::Scheduler::current().stats().contexts_created == 11);
   }, options);
+}
+
+TEST_CASE("with stack_cache 0 every finished worker is destroyed") {
+  switchyard::Options options = test::options();
+  options.stack_cache = 0;
+  test::run([] {
+    for (int i = 0; i < 10; ++i) CHECK(green::join(green::spawn([i] { return i; })) == i);
+    CHECK(green::Scheduler::current().stats().contexts_created == 11);
+    CHECK(switchyard::Environment::current().live_contexts() == 2);  // the scheduler and the root's worker
+  }, options);
+}
+
+TEST_CASE("schedulers on two host threads are independent") {
+  std::int64_t sums[2] = {0, 0};
+  std::vector<std::thread> hosts;
+  for (std::int64_t& sum : sums) {
+    hosts.emplace_back([&sum] { sum = green::run([] { return green::workload::skynet(0, 10000); }, test::options()); });
+  }
+  for (auto& host : hosts) host.join();
+  CHECK(sums[0] == 49995000);
+  CHECK(sums[1] == 49995000);
 }
 
 TEST_CASE("skynet over 1000 leaves sums to 499500 and keeps few contexts") {
