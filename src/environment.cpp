@@ -109,6 +109,17 @@ ContextId Environment::next_id_checked() {
   return next_id_++;
 }
 
+ContextId Environment::create_c(void (*entry)(void*), void* arg) {
+  check_current();
+  if (entry == nullptr) throw Error(errc::invalid_argument, "create_c: the entry function is NULL");
+  ContextId id = next_id_checked();
+  Context* context = new (std::nothrow) detail::ForeignContext(id, entry, arg);
+  if (context == nullptr) {
+    throw Error(errc::resource_exhausted, "out of memory creating context " + std::to_string(id));
+  }
+  return create_context(context);
+}
+
 ContextId Environment::create_context(Context* context) {
   const ContextId id = context->id;
   try {

@@ -83,6 +83,13 @@ class Environment {
     requires std::is_invocable_v<std::decay_t<F>&>
   ContextId create(F&& entry);
 
+  /// Creates a context whose entry is the C function `entry(arg)`. Its
+  /// frames are treated as C frames, which have no destructors: destroy()
+  /// releases its stack without resuming it, so no more of its code runs
+  /// (as a WebAssembly trap discards a guest stack). `arg` is not owned.
+  /// Used by the C API and <wasix/context.h>. Errors as for create().
+  ContextId create_c(void (*entry)(void*), void* arg);
+
   /// Suspends the caller and runs `target`; returns when some context
   /// switches back. `target` == active(): no-op.
   /// Errors: switch_target_missing (unknown, finished or destroyed ID; the

@@ -102,5 +102,18 @@ class EntryContext final : public Context {
   std::optional<F> entry_;
 };
 
+/// A context whose entry is a C function. C frames have no destructors and
+/// may have no unwind tables, so it is never unwound: destroy() drops it.
+class ForeignContext final : public Context {
+ public:
+  ForeignContext(ContextId id, void (*entry)(void*), void* arg) noexcept : Context(id), entry_(entry), arg_(arg) {}
+  void run() override { entry_(arg_); }
+  bool foreign_frames() const noexcept override { return true; }
+
+ private:
+  void (*entry_)(void*);
+  void* arg_;
+};
+
 }  // namespace detail
 }  // namespace switchyard

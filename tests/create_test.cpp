@@ -1,0 +1,86 @@
+#include "support.hpp"
+
+TEST_CASE("create leaves the context suspended without running its entry") {
+  test::run([](sy::Environment& env) {
+    bool ran = false;
+    sy::ContextId id = env.create([&] {
+      ran = true;
+      sy::switch_to(0);
+    });
+    CHECK(id == 1);
+    CHECK_FALSE(ran);
+    CHECK(env.active() == 0);
+    CHECK(env.state(id) == sy::ContextState::created);
+    env.switch_to(id);
+    CHECK(ran);
+    CHECK(env.destroy(id));
+  });
+}
+
+TEST_CASE("IDs count up from 1 and are never reused") {
+  test::run([](sy::Environment& env) {
+    sy::ContextId a = env.create([] {});
+    sy::ContextId b = env.create([] {});
+    CHECK(a == 1);
+    CHECK(b == 2);
+    env.destroy(b);
+    env.destroy(a);
+    sy::ContextId c = env.create([] {});
+    CHECK(c == 3);
+    env.destroy(c);
+  });
+}
+
+TEST_CASE("the entry runs on its own stack, not main's") {
+  test::run([](sy::Environment& env) {
+    int on_main = 0;
+    const char* main_address = reinterpret_cast<const char*>(&on_main);
+    const char* context_address = nullptr;
+    sy::ContextId id = env.create([&] {
+      int local = 0;
+      context_address = reinterpret_cast<const char*>(&local);
+      sy::switch_to(0);
+    });
+    env.switch_to(id);
+    REQUIRE(context_address != nullptr);
+    std::ptrdiff_t distance = main_address - context_address;
+    CHECK(std::abs(distance) > static_cast<std::ptrdiff_t>(env.options().stack_size) / 2);
+    env.destroy(id);
+  });
+}
+
+TEST_CASE("contexts can create contexts, and move-only entries are accepted") {
+  test::run([](sy::Environment& env) {
+    auto owned = std::make_unique<int>(41);
+    sy::ContextId inner = 0;
+    sy::ContextId outer = env.create([&, p = std::move(owned)]() mutable {
+      inner = sy::create([q = std::move(p)] {
+        ++*q;
+        sy::switch_to(0);
+      });
+      sy::switch_to(inner);
+    });
+    env.switch_to(outer);
+    CHECK(inner == 2);
+    CHECK(env.active() == 0);
+    CHECK(env.live_contexts() == 2);
+    CHECK(env.state(outer) == sy::ContextState::suspended);
+    CHECK(env.state(inner) == sy::ContextState::suspended);
+    env.destroy(inner);
+    env.destroy(outer);
+  });
+}
+
+TEST_CASE("std::function entries work as the SPEC shows them") {
+  test::run([](sy::Environment& env) {
+    int calls = 0;
+    std::function<void()> entry = [&] {
+      ++calls;
+      sy::switch_to(0);
+    };
+    sy::ContextId id = env.create(entry);
+    env.switch_to(id);
+    CHECK(calls == 1);
+    env.destroy(id);
+  });
+}

@@ -1,0 +1,115 @@
+#include "support.hpp"
+
+#include <exception>
+#include <stdexcept>
+
+TEST_CASE("switch_to inside a catch handler keeps each context's current exception") {
+  test::run([](sy::Environment& env) {
+    std::string seen_in_context, seen_in_main_after;
+    sy::ContextId id = env.create([&] {
+      try {
+        throw std::runtime_error("context's");
+      } catch (...) {
+        sy::switch_to(0);
+        try {
+          throw;  // rethrows the context's own exception, not main's
+        } catch (const std::runtime_error& e) {
+          seen_in_context = e.what();
+        }
+      }
+      sy::switch_to(0);
+    });
+    try {
+      throw std::logic_error("main's");
+    } catch (...) {
+      env.switch_to(id);  // context is now suspended inside its handler
+      CHECK(std::current_exception() != nullptr);
+      try {
+        throw;
+      } catch (const std::logic_error& e) {
+        seen_in_main_after = e.what();
+      }
+      env.switch_to(id);
+    }
+    CHECK(seen_in_context == "context's");
+    CHECK(seen_in_main_after == "main's");
+    CHECK(std::current_exception() == nullptr);
+    env.destroy(id);
+  });
+}
+
+TEST_CASE("a context starts with no current exception even when main is in a handler") {
+  test::run([](sy::Environment& env) {
+    bool had_exception = true;
+    int uncaught = -1;
+    sy::ContextId id = env.create([&] {
+      had_exception = std::current_exception() != nullptr;
+      uncaught = std::uncaught_exceptions();
+      sy::switch_to(0);
+    });
+    try {
+      throw 1;
+    } catch (int) {
+      env.switch_to(id);
+    }
+    CHECK_FALSE(had_exception);
+    CHECK(uncaught == 0);
+    env.destroy(id);
+  });
+}
+
+TEST_CASE("std::uncaught_exceptions is per context: a destructor switching during unwinding") {
+  test::run([](sy::Environment& env) {
+    int in_main = -1, in_destructor_before = -1, in_destructor_after = -1;
+    sy::ContextId observer = env.create([&] {
+      for (;;) {
+        in_main = std::uncaught_exceptions();
+        sy::switch_to(0);
+      }
+    });
+    // main's view from inside a context while a context is mid-unwind
+    sy::ContextId unwinding = env.create([&] {
+      struct SwitchOnUnwind {
+        int& before;
+        int& after;
+        sy::ContextId observer;
+        ~SwitchOnUnwind() {
+          before = std::uncaught_exceptions();
+          sy::switch_to(observer);  // the observer sees its own count: 0
+          after = std::uncaught_exceptions();
+        }
+      };
+      try {
+        SwitchOnUnwind s{in_destructor_before, in_destructor_after, observer};
+        throw std::runtime_error("unwinding");
+      } catch (const std::runtime_error&) {
+      }
+      sy::switch_to(0);
+    });
+    env.switch_to(unwinding);   // runs until the observer switches to main
+    CHECK(in_destructor_before == 1);
+    CHECK(in_main == 0);
+    CHECK(std::uncaught_exceptions() == 0);
+    env.switch_to(unwinding);   // finishes the unwind, then back to main
+    CHECK(in_destructor_after == 1);
+    env.destroy(unwinding);
+    env.destroy(observer);
+  });
+}
+
+TEST_CASE("destroying a context suspended inside a catch handler ends its handler cleanly") {
+  test::run([](sy::Environment& env) {
+    sy::ContextId id = env.create([] {
+      try {
+        throw test::Tracked(5);
+      } catch (const test::Tracked&) {
+        sy::switch_to(0);
+      }
+    });
+    env.switch_to(id);
+    CHECK(test::Tracked::alive == 1);  // the exception object
+    env.destroy(id);
+    CHECK(test::Tracked::alive == 0);
+    CHECK(std::current_exception() == nullptr);
+  });
+}
