@@ -23,5 +23,9 @@ if(SWITCHYARD_SANITIZE)
   list(JOIN SWITCHYARD_SANITIZE "," _pc_sanitizers)
   set(SWITCHYARD_PC_SANITIZE "-fsanitize=${_pc_sanitizers}")
 endif()
+# Relocatable: the prefix is found from the .pc file's own place, so the
+# file is right for any `cmake --install --prefix`.
+file(RELATIVE_PATH SWITCHYARD_PC_TO_PREFIX "/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/")
+string(REGEX REPLACE "/$" "" SWITCHYARD_PC_TO_PREFIX "${SWITCHYARD_PC_TO_PREFIX}")
 configure_file(${CMAKE_CURRENT_LIST_DIR}/switchyard.pc.in ${CMAKE_CURRENT_BINARY_DIR}/switchyard.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/switchyard.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

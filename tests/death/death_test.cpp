@@ -40,25 +40,3 @@ TEST_CASE("a ContextCanceled replaced by another exception aborts, naming the co
     }
   });
 }
-
-TEST_CASE("a stack overflow faults on the guard page instead of corrupting memory") {
-  test::ChildResult child = test::run_in_child([] {
-    sy::Options options;
-    options.stack_size = 64 * 1024;
-    sy::run_main([] {
-      sy::ContextId id = sy::create([] {
-        struct Recurse {
-          static int down(int n) {
-            volatile char frame[512];
-            frame[0] = static_cast<char>(n);
-            return frame[0] + down(n + 1);
-          }
-        };
-        Recurse::down(0);
-      });
-      sy::switch_to(id);
-    }, options);
-  });
-  CHECK_FALSE(child.exited);
-  CHECK(child.signal == SIGSEGV);
-}
