@@ -33,6 +33,8 @@ std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), 
 
 Error::Error(errc code, const std::string& message) : std::system_error(make_error_code(code), message) {}
 
+Error::Error(errc code) : std::system_error(make_error_code(code)) {}
+
 EntrypointReturned::EntrypointReturned(ContextId id)
     : std::runtime_error("context " + std::to_string(id) +
                          " returned from its entrypoint (entries must not return; exit code 129)"),

@@ -13,6 +13,12 @@ TEST_CASE("Error is a std::system_error in the switchyard category") {
   CHECK(std::string(e.what()).find("no stack for context 3") != std::string::npos);
 }
 
+TEST_CASE("an Error made from a code alone carries the category's message") {
+  sy::Error e(sy::errc::wrong_thread);
+  CHECK(e.code() == sy::errc::wrong_thread);
+  CHECK(std::string(e.what()).find("wrong thread") != std::string::npos);
+}
+
 TEST_CASE("every errc has a message") {
   for (sy::errc code : {sy::errc::no_environment, sy::errc::wrong_thread, sy::errc::switch_target_missing,
                         sy::errc::invalid_argument, sy::errc::unsupported, sy::errc::already_running,

@@ -33,6 +33,8 @@ std::error_code make_error_code(errc e) noexcept;
 class Error : public std::system_error {
  public:
   Error(errc code, const std::string& message);
+  /// With the category's message for `code` only.
+  explicit Error(errc code);
   errc value() const noexcept { return static_cast<errc>(code().value()); }
 };
 
