@@ -20,6 +20,14 @@ namespace sy = switchyard;
 
 namespace test {
 
+#if defined(SWITCHYARD_ASAN)
+/// ASan maps its own memory as it goes: tests that exhaust the mapping
+/// limit would exhaust ASan first, so they are skipped under it.
+inline constexpr bool under_asan = true;
+#else
+inline constexpr bool under_asan = false;
+#endif
+
 /// Counts constructions and destructions, so a test can prove that every
 /// object on a context's stack was destroyed exactly once.
 struct Tracked {
