@@ -80,19 +80,19 @@ std::size_t resident_bytes();
 /// Registers `body` (a function template over Loop) as a timed benchmark and
 /// as a callgrind kernel under `name`. Evaluates to the Benchmark*, so that
 /// options can follow: SY_BENCHMARK("x", f)->UseRealTime();
-#define SY_BENCHMARK(name, body)                                                                     \
-  static ::bench::KernelRegistration SY_BENCH_CAT(sy_kernel_, __LINE__){                             \
-      name, [](::bench::CountLoop& loop) { body(loop); }};                                           \
-  static ::benchmark::internal::Benchmark* SY_BENCH_CAT(sy_benchmark_, __LINE__) [[maybe_unused]] = \
-      ::benchmark::RegisterBenchmark(name, [](::benchmark::State& state) {                           \
-        ::bench::StateLoop loop{state};                                                              \
-        body(loop);                                                                                  \
+#define SY_BENCHMARK(name, body)                                                                                       \
+  static ::bench::KernelRegistration SY_BENCH_CAT(sy_kernel_, __LINE__){name,                                          \
+                                                                        [](::bench::CountLoop& loop) { body(loop); }}; \
+  static ::benchmark::internal::Benchmark* SY_BENCH_CAT(sy_benchmark_, __LINE__) [[maybe_unused]] =                    \
+      ::benchmark::RegisterBenchmark(name, [](::benchmark::State& state) {                                             \
+        ::bench::StateLoop loop{state};                                                                                \
+        body(loop);                                                                                                    \
       })
 
 /// Registers `body` as a timed benchmark only.
-#define SY_BENCHMARK_TIMED(name, body)                                                               \
+#define SY_BENCHMARK_TIMED(name, body)                                                              \
   static ::benchmark::internal::Benchmark* SY_BENCH_CAT(sy_benchmark_, __LINE__) [[maybe_unused]] = \
-      ::benchmark::RegisterBenchmark(name, [](::benchmark::State& state) {                           \
-        ::bench::StateLoop loop{state};                                                              \
-        body(loop);                                                                                  \
+      ::benchmark::RegisterBenchmark(name, [](::benchmark::State& state) {                          \
+        ::bench::StateLoop loop{state};                                                             \
+        body(loop);                                                                                 \
       })

@@ -5,7 +5,6 @@
 #include <boost/context/fiber.hpp>
 #include <boost/context/pooled_fixedsize_stack.hpp>
 #include <boost/context/protected_fixedsize_stack.hpp>
-
 #include <switchyard/switchyard.hpp>
 
 #include "bench_support.hpp"

@@ -16,7 +16,6 @@
 #include <exception>
 #include <regex>
 #include <string>
-
 #include <switchyard/logging.hpp>
 
 #include "bench_support.hpp"

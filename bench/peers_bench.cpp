@@ -4,7 +4,6 @@
 
 #include <boost/context/fiber.hpp>
 #include <boost/fiber/all.hpp>
-
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>

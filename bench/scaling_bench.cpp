@@ -13,17 +13,15 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/context/fiber.hpp>
 #include <boost/context/fixedsize_stack.hpp>
-
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
-#include <vector>
-
 #include <switchyard/switchyard.hpp>
+#include <vector>
 
 #include "bench_support.hpp"
 
@@ -172,18 +170,18 @@ namespace bench {
 
 // A case both ways: timed with the population of the benchmark's argument,
 // counted (kernel) at counted_live.
-#define SY_SCALING_CASE(name, body, iterations, round_robin)           \
-  Case {                                                               \
-    name,                                                              \
-        [](benchmark::State& state) {                                  \
-          StateLoopWithCounters loop{{state}};                         \
-          body(loop, static_cast<std::size_t>(state.range(0)));        \
-        },                                                             \
-        [](bench::CountLoop& base) {                                   \
-          CountLoopQuiet loop{base};                                   \
-          body(loop, counted_live);                                    \
-        },                                                             \
-        iterations, round_robin                                        \
+#define SY_SCALING_CASE(name, body, iterations, round_robin)    \
+  Case {                                                        \
+    name,                                                       \
+        [](benchmark::State& state) {                           \
+          StateLoopWithCounters loop{{state}};                  \
+          body(loop, static_cast<std::size_t>(state.range(0))); \
+        },                                                      \
+        [](bench::CountLoop& base) {                            \
+          CountLoopQuiet loop{base};                            \
+          body(loop, counted_live);                             \
+        },                                                      \
+        iterations, round_robin                                 \
   }
 
 void register_scaling_benchmarks(bool smoke) {
