@@ -1,61 +1,98 @@
 #include "switchyard/detail/context_table.hpp"
 
+#include <bit>
+
 namespace switchyard::detail {
 
 namespace {
-constexpr std::size_t initial_capacity = 64;
+constexpr std::size_t initial_capacity = 16;
 }
 
-ContextTable::ContextTable() : slots_(new Slot[initial_capacity]), mask_(initial_capacity - 1) {
-  for (std::size_t i = 0; i < initial_capacity; ++i) slots_[i] = {empty_key, nullptr};
+ContextTable::ContextTable()
+    : directory_(new DirectorySlot[initial_capacity]),
+      mask_(initial_capacity - 1),
+      shift_(64 - std::countr_zero(initial_capacity)) {
+  for (std::size_t i = 0; i < initial_capacity; ++i) directory_[i] = {0, nullptr};
+}
+
+ContextTable::~ContextTable() {
+  for (std::size_t i = 0; i <= mask_; ++i) delete directory_[i].page;
+}
+
+std::size_t ContextTable::slot_of(std::uint64_t key) const noexcept {
+  for (std::size_t i = home(key);; i = (i + 1) & mask_) {
+    if (directory_[i].page == nullptr) return mask_ + 1;
+    if (directory_[i].key == key) return i;
+  }
 }
 
 void ContextTable::insert(ContextId id, Context* context) {
-  // Keep the load at or below one half so probes stay short.
-  if ((size_ + 1) * 2 > mask_ + 1) grow();
-  std::size_t i = static_cast<std::size_t>(id) & mask_;
-  while (slots_[i].id != empty_key) i = (i + 1) & mask_;
-  slots_[i] = {id, context};
+  const std::uint64_t key = id >> page_bits;
+  std::size_t i = slot_of(key);
+  if (i > mask_) {
+    // A new page. Keep the directory at most half full so probes stay short.
+    if ((pages_ + 1) * 2 > mask_ + 1) grow();  // may throw: table unchanged
+    auto page = std::make_unique<Page>();      // may throw: table unchanged
+    for (i = home(key); directory_[i].page != nullptr; i = (i + 1) & mask_) {
+    }
+    directory_[i] = {key, page.release()};
+    ++pages_;
+  }
+  Page* page = directory_[i].page;
+  page->entries[id & (page_entries - 1)] = context;
+  ++page->live;
   ++size_;
+  if (id > highest_) highest_ = id;
 }
 
 void ContextTable::erase(ContextId id) noexcept {
-  std::size_t i = static_cast<std::size_t>(id) & mask_;
-  while (slots_[i].id != id) {
-    if (slots_[i].id == empty_key) return;
-    i = (i + 1) & mask_;
+  const std::uint64_t key = id >> page_bits;
+  const std::size_t i = slot_of(key);
+  if (i > mask_) return;
+  Page* page = directory_[i].page;
+  Context*& entry = page->entries[id & (page_entries - 1)];
+  if (entry == nullptr) return;
+  entry = nullptr;
+  --size_;
+  // Free the page once it is empty and no later ID can land in it.
+  if (--page->live == 0 && key < (highest_ >> page_bits)) {
+    delete page;
+    remove_slot(i);
+    --pages_;
   }
-  // Backward-shift deletion: move later members of the probe run into the
-  // hole when their home slot does not lie cyclically in (hole, j].
-  std::size_t hole = i;
-  std::size_t j = i;
+}
+
+// Backward-shift deletion: move later members of the probe run into the
+// hole when their home slot does not lie cyclically in (hole, j].
+void ContextTable::remove_slot(std::size_t hole) noexcept {
+  std::size_t j = hole;
   for (;;) {
     j = (j + 1) & mask_;
-    if (slots_[j].id == empty_key) break;
-    std::size_t home = static_cast<std::size_t>(slots_[j].id) & mask_;
-    bool home_in_range = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+    if (directory_[j].page == nullptr) break;
+    const std::size_t h = home(directory_[j].key);
+    const bool home_in_range = hole <= j ? (hole < h && h <= j) : (hole < h || h <= j);
     if (!home_in_range) {
-      slots_[hole] = slots_[j];
+      directory_[hole] = directory_[j];
       hole = j;
     }
   }
-  slots_[hole] = {empty_key, nullptr};
-  --size_;
+  directory_[hole] = {0, nullptr};
 }
 
 void ContextTable::grow() {
-  std::size_t capacity = (mask_ + 1) * 2;
-  std::unique_ptr<Slot[]> slots(new Slot[capacity]);  // may throw: table unchanged
-  for (std::size_t i = 0; i < capacity; ++i) slots[i] = {empty_key, nullptr};
-  std::size_t mask = capacity - 1;
-  for (std::size_t k = 0; k <= mask_; ++k) {
-    if (slots_[k].id == empty_key) continue;
-    std::size_t i = static_cast<std::size_t>(slots_[k].id) & mask;
-    while (slots[i].id != empty_key) i = (i + 1) & mask;
-    slots[i] = slots_[k];
+  const std::size_t capacity = (mask_ + 1) * 2;
+  std::unique_ptr<DirectorySlot[]> directory(new DirectorySlot[capacity]);  // may throw: table unchanged
+  for (std::size_t i = 0; i < capacity; ++i) directory[i] = {0, nullptr};
+  const std::size_t old_capacity = mask_ + 1;
+  std::swap(directory_, directory);
+  mask_ = capacity - 1;
+  shift_ -= 1;
+  for (std::size_t k = 0; k < old_capacity; ++k) {
+    if (directory[k].page == nullptr) continue;
+    std::size_t i = home(directory[k].key);
+    while (directory_[i].page != nullptr) i = (i + 1) & mask_;
+    directory_[i] = directory[k];
   }
-  slots_ = std::move(slots);
-  mask_ = mask;
 }
 
 }  // namespace switchyard::detail

@@ -123,7 +123,7 @@ ContextId Environment::create_c(void (*entry)(void*), void* arg) {
 ContextId Environment::create_context(Context* context) {
   const ContextId id = context->id;
   try {
-    context->stack = pool_.acquire();
+    context->stack = pool_.acquire(id);
   } catch (...) {
     delete context;
     log_->warn("create: no stack for context {}: out of memory or mapping limit", id);

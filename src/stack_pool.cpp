@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 
+#include "switchyard/detail/overflow_guard.hpp"
 #include "switchyard/errors.hpp"
 #include "switchyard/options.hpp"
 #include "switchyard/stack.hpp"
@@ -28,10 +29,12 @@ std::size_t page_size() noexcept {
 
 std::size_t round_up(std::size_t n, std::size_t to) noexcept { return (n + to - 1) / to * to; }
 
-// The top of each mapping keeps a small header (the valgrind stack id), so
-// that the stack can be deregistered when it is unmapped.
+// The top of each mapping keeps a small header (the valgrind stack id and
+// the slot of its guard page in the overflow table), so that the stack can
+// be deregistered when it is unmapped.
 struct StackHeader {
   unsigned valgrind_id;
+  int guard_slot;
 };
 constexpr std::size_t header_size = 64;
 
@@ -51,16 +54,21 @@ StackPool::StackPool(std::size_t usable_size, bool guard_pages, std::size_t cach
     : usable_size_(round_up(usable_size < min_stack_size ? min_stack_size : usable_size, page_size())),
       guard_size_(guard_pages ? page_size() : 0),
       guard_pages_(guard_pages),
-      cache_bound_(cache_bound) {}
+      cache_bound_(cache_bound) {
+  // The overflow handler needs an alternate stack on every thread that runs
+  // contexts; a pool is made on the thread its environment runs on.
+  if (guard_pages_) overflow_guard::prepare_thread();
+}
 
 StackPool::~StackPool() {
   for (const Stack& stack : cache_) unmap(stack);
 }
 
-Stack StackPool::acquire() {
+Stack StackPool::acquire(ContextId owner) {
   if (!cache_.empty()) {
     Stack stack = cache_.back();
     cache_.pop_back();
+    overflow_guard::set_owner(header_of(stack)->guard_slot, owner);
     ++in_use_;
     return stack;
   }
@@ -85,6 +93,9 @@ Stack StackPool::acquire() {
 #else
   header_of(stack)->valgrind_id = 0;
 #endif
+  header_of(stack)->guard_slot =
+      guard_size_ != 0 ? overflow_guard::add(base, guard_size_, usable_size_) : overflow_guard::no_slot;
+  overflow_guard::set_owner(header_of(stack)->guard_slot, owner);
   mapped_stacks_in_process.fetch_add(1, std::memory_order_relaxed);
   ++in_use_;
   return stack;
@@ -107,6 +118,7 @@ void StackPool::unmap(Stack stack) noexcept {
 #if defined(SWITCHYARD_VALGRIND)
   VALGRIND_STACK_DEREGISTER(header_of(stack)->valgrind_id);
 #endif
+  overflow_guard::remove(header_of(stack)->guard_slot);
   char* end = static_cast<char*>(stack.top) + header_size;
   const std::size_t mapping_size = stack.size + header_size + guard_size_;
   ::munmap(end - mapping_size, mapping_size);

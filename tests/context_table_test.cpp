@@ -37,3 +37,19 @@ TEST_CASE("the ID table agrees with std::unordered_map under random inserts and 
   for (sy::ContextId id = 1; id <= next; id += 7)
     if (!model.count(id)) CHECK(table.find(id) == nullptr);
 }
+
+TEST_CASE("long-lived IDs do not slow down churn of newer IDs") {
+  // A few old contexts stay while many newer ones come and go: the table
+  // must not let the old IDs become a run that every newer ID probes.
+  sy::detail::ContextTable table;
+  auto* fake = reinterpret_cast<sy::detail::Context*>(16);
+  for (sy::ContextId id = 1; id <= 1000; ++id) table.insert(id, fake);
+  for (sy::ContextId id = 1001; id <= 200000; ++id) {
+    table.insert(id, fake);
+    REQUIRE(table.find(id) == fake);
+    table.erase(id);
+    REQUIRE(table.find(id) == nullptr);
+  }
+  CHECK(table.size() == 1000);
+  for (sy::ContextId id = 1; id <= 1000; ++id) CHECK(table.find(id) == fake);
+}

@@ -1,11 +1,15 @@
-// The ID table: an open-addressing hash map from ContextId to Context*.
-// IDs come from a counter, so the ID itself is a perfect hash: a live set of
-// mostly consecutive IDs never collides, lookup is one load and a compare,
-// and the cost does not grow with the number of live contexts. Linear
-// probing with backward-shift deletion keeps it free of tombstones.
+// The ID table: ContextId -> Context*. IDs come from a counter, so they are
+// dense and grow forever. The table is a paged direct map: ID >> 6 selects a
+// page of 64 entries, ID & 63 the entry. Consecutive IDs share a page (and a
+// cache line per 8), there is no probing inside a page, and long-lived IDs
+// never form a cluster that later IDs wrap onto. Pages are found through a
+// small open-addressing directory keyed by page number (Fibonacci hashing,
+// linear probing, backward-shift deletion); a page is freed when its last
+// context is erased and no later ID can land in it.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "switchyard/config.hpp"
@@ -15,37 +19,54 @@ namespace switchyard::detail {
 
 class ContextTable {
  public:
-  static constexpr ContextId empty_key = ~ContextId{0};
+  static constexpr unsigned page_bits = 6;
+  static constexpr std::size_t page_entries = std::size_t{1} << page_bits;
 
   ContextTable();
+  ~ContextTable();
+  ContextTable(const ContextTable&) = delete;
+  ContextTable& operator=(const ContextTable&) = delete;
 
   SWITCHYARD_ALWAYS_INLINE Context* find(ContextId id) const noexcept {
-    std::size_t i = static_cast<std::size_t>(id) & mask_;
+    const std::uint64_t key = id >> page_bits;
+    std::size_t i = home(key);
     for (;;) {
-      const Slot& s = slots_[i];
-      if (SWITCHYARD_LIKELY(s.id == id)) return s.context;
-      if (s.id == empty_key) return nullptr;
+      const DirectorySlot& d = directory_[i];
+      if (SWITCHYARD_LIKELY(d.key == key && d.page != nullptr)) return d.page->entries[id & (page_entries - 1)];
+      if (d.page == nullptr) return nullptr;
       i = (i + 1) & mask_;
     }
   }
 
-  /// Inserts a new ID (not present). May throw std::bad_alloc on growth,
-  /// leaving the table unchanged.
+  /// Inserts a new ID (not present, and greater than every ID inserted
+  /// before, except 0). May throw std::bad_alloc, leaving the table unchanged.
   void insert(ContextId id, Context* context);
   /// Removes an ID if present.
   void erase(ContextId id) noexcept;
   std::size_t size() const noexcept { return size_; }
 
  private:
-  struct Slot {
-    ContextId id;
-    Context* context;
+  struct Page {
+    Context* entries[page_entries] = {};
+    std::size_t live = 0;
   };
+  struct DirectorySlot {
+    std::uint64_t key;
+    Page* page;  // nullptr: empty slot
+  };
+  SWITCHYARD_ALWAYS_INLINE std::size_t home(std::uint64_t key) const noexcept {
+    return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> shift_);
+  }
+  std::size_t slot_of(std::uint64_t key) const noexcept;  // its slot, or mask_ + 1
   void grow();
+  void remove_slot(std::size_t i) noexcept;
 
-  std::unique_ptr<Slot[]> slots_;
+  std::unique_ptr<DirectorySlot[]> directory_;
   std::size_t mask_ = 0;
+  unsigned shift_ = 64;
+  std::size_t pages_ = 0;
   std::size_t size_ = 0;
+  ContextId highest_ = 0;  // the highest ID inserted
 };
 
 }  // namespace switchyard::detail

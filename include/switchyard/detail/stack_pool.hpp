@@ -18,10 +18,11 @@ class StackPool {
   StackPool& operator=(const StackPool&) = delete;
   ~StackPool();
 
-  /// A stack from the cache, or a new mapping. Throws
+  /// A stack from the cache, or a new mapping, for context `owner` (named by
+  /// the stack-overflow diagnostic; a cached stack changes owner). Throws
   /// Error{errc::resource_exhausted} when mmap or mprotect fails (out of
   /// memory, vm.max_map_count reached); nothing is leaked then.
-  Stack acquire();
+  Stack acquire(ContextId owner);
   /// Returns a stack to the cache, or unmaps it when the cache is full.
   void release(Stack stack) noexcept;
 

@@ -1,0 +1,47 @@
+// Stack-overflow diagnostics: a process-wide table of guard pages and a
+// SIGSEGV handler, run on a per-thread sigaltstack, that recognises a fault
+// in a guard page, names the context and its stack size on stderr, and
+// re-raises so the process still dies of SIGSEGV (and dumps core).
+//
+// The table is read from the signal handler, so it is a fixed array of
+// atomics: no lock, no allocation on the read side. Writers (StackPool on
+// any thread) claim slots with a CAS. See docs/RELIABILITY.md for how a host
+// installs or chains its own SIGSEGV handler.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace switchyard::detail::overflow_guard {
+
+/// Slots in the table. A stack mapped while the table is full still works;
+/// its overflow is then a plain SIGSEGV without the message.
+inline constexpr std::size_t capacity = 1u << 15;
+/// Returned by add() when the table is full.
+inline constexpr int no_slot = -1;
+
+/// Records the guard page [guard_begin, guard_end) of a stack with
+/// `usable_size` usable bytes. Returns the slot, or no_slot when full.
+/// Any thread; lock-free.
+int add(const void *guard_begin, std::size_t guard_size, std::size_t usable_size) noexcept;
+/// Names the context that now owns the stack of `slot` (a cached stack is
+/// reused by a new ID). Any thread; a no-op for no_slot.
+void set_owner(int slot, std::uint64_t context_id) noexcept;
+/// Forgets the slot before its stack is unmapped. A no-op for no_slot.
+void remove(int slot) noexcept;
+
+/// Installs the SIGSEGV/SIGBUS handler once per process (chaining to the
+/// handler installed before it) and an alternate signal stack on the calling
+/// thread unless the thread already has one. Called when an environment with
+/// guard pages starts on a thread; idempotent and cheap after the first call.
+void prepare_thread();
+
+/// What the handler knows about `address`: true, with the owner and the
+/// usable size, when it lies in a registered guard page. Async-signal-safe;
+/// a host's own handler may call it.
+bool find(const void *address, std::uint64_t *context_id, std::size_t *usable_size) noexcept;
+
+/// Slots in use (for tests).
+std::size_t registered() noexcept;
+
+}  // namespace switchyard::detail::overflow_guard
