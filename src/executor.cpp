@@ -53,19 +53,23 @@ bool in_worker_fiber() noexcept {
 struct FiberSlot final : boost::fibers::fiber_properties {
   explicit FiberSlot(boost::fibers::context* ctx) noexcept : fiber_properties(ctx) {
 #if defined(SWITCHYARD_TSAN)
-    tsan_fiber = ctx->is_context(boost::fibers::type::main_context) ? __tsan_get_current_fiber() : __tsan_create_fiber(0);
-    owns_tsan_fiber = !ctx->is_context(boost::fibers::type::main_context);
+    // A new fiber (worker or dispatcher) gets its own TSan fiber; the
+    // thread's main context records its own when it first leaves.
+    if (!ctx->is_context(boost::fibers::type::main_context)) owned_tsan_fiber = __tsan_create_fiber(0);
+    tsan_fiber = owned_tsan_fiber;
 #endif
   }
   ~FiberSlot() override {
 #if defined(SWITCHYARD_TSAN)
-    if (owns_tsan_fiber) __tsan_destroy_fiber(tsan_fiber);
+    if (owned_tsan_fiber != nullptr) __tsan_destroy_fiber(owned_tsan_fiber);
 #endif
   }
   Environment* environment = nullptr;
   ExceptionState eh;
+  // The TSan fiber to resume this fiber on: the one that was current when it
+  // left, which is a core context's when the environment parked inside one.
   void* tsan_fiber = nullptr;
-  bool owns_tsan_fiber = false;
+  void* owned_tsan_fiber = nullptr;
 };
 
 }  // namespace
@@ -141,6 +145,7 @@ class ExecutorAlgorithm final : public boost::fibers::algo::algorithm {
     tls_current = in->environment;
     *eh = in->eh;
 #if defined(SWITCHYARD_TSAN)
+    out->tsan_fiber = __tsan_get_current_fiber();
     __tsan_switch_to_fiber(in->tsan_fiber, 0);
 #endif
   }

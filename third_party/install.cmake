@@ -2,7 +2,8 @@
 # (find_package(switchyard CONFIG REQUIRED)) and a pkg-config file.
 include(CMakePackageConfigHelpers)
 
-install(TARGETS switchyard EXPORT switchyardTargets
+# switchyard_executor (switchyard::executor) is the Boost.Fiber executor.
+install(TARGETS switchyard switchyard_executor EXPORT switchyardTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

@@ -20,7 +20,11 @@ namespace {
 
 sy::Options small_stacks() {
   sy::Options options;
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+  options.stack_size = 512 << 10;  // sanitizer frames are several times larger
+#else
   options.stack_size = 64 << 10;
+#endif
   return options;
 }
 
