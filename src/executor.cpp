@@ -94,7 +94,7 @@ class ExecutorAlgorithm final : public boost::fibers::algo::algorithm {
     boost::fibers::context* next = &queue_.front();
     queue_.pop_front();
     if (next->is_context(boost::fibers::type::worker_context)) --ready_workers_;
-    if (!detaching_) hand_over(boost::fibers::context::active(), next);
+    if (!detaching_) hand_over(eh_, boost::fibers::context::active(), next);
     return next;
   }
 
@@ -135,11 +135,10 @@ class ExecutorAlgorithm final : public boost::fibers::algo::algorithm {
     return props;
   }
 
-  __attribute__((no_sanitize("thread"))) static void hand_over(boost::fibers::context* from,
+  __attribute__((no_sanitize("thread"))) static void hand_over(ExceptionState* eh, boost::fibers::context* from,
                                                               boost::fibers::context* to) noexcept {
     FiberSlot* out = slot(from);
     FiberSlot* in = slot(to);
-    ExceptionState* eh = thread_exception_state();
     out->environment = tls_current;
     out->eh = *eh;
     tls_current = in->environment;
@@ -150,6 +149,8 @@ class ExecutorAlgorithm final : public boost::fibers::algo::algorithm {
 #endif
   }
 
+  // The owner thread's C++ exception state (constructed on that thread).
+  ExceptionState* const eh_ = thread_exception_state();
   boost::fibers::scheduler::ready_queue_type queue_;
   std::size_t ready_workers_ = 0;
   bool detaching_ = false;
