@@ -20,6 +20,17 @@
 // never migrates a fiber: environments stay on the owner thread. Other fibers
 // launched on that thread run under it too, outside any environment.
 //
+// Any fiber on the owner thread may make its own environment with run_main
+// (the algorithm carries the running environment per fiber, not only for
+// spawned ones); spawn() is that plus an EnvironmentHandle.
+//
+// Sanitizers: under ThreadSanitizer the algorithm announces every fiber
+// switch (__tsan_switch_to_fiber) and resumes a fiber on the TSan fiber it
+// left from (a core context's, when the environment parked inside one).
+// AddressSanitizer is not told about Boost.Fiber's switches (it has no hook
+// after a fiber lands), so a throw after a fiber switch can draw a false
+// stack-buffer-overflow report. See tests/executor for what passes where.
+//
 // Link switchyard::executor (it brings Boost.Fiber); the core library
 // switchyard::switchyard does not depend on Boost.Fiber.
 #pragma once
