@@ -26,10 +26,12 @@
 //
 // Sanitizers: under ThreadSanitizer the algorithm announces every fiber
 // switch (__tsan_switch_to_fiber) and resumes a fiber on the TSan fiber it
-// left from (a core context's, when the environment parked inside one).
-// AddressSanitizer is not told about Boost.Fiber's switches (it has no hook
-// after a fiber lands), so a throw after a fiber switch can draw a false
-// stack-buffer-overflow report. See tests/executor for what passes where.
+// left from (a core context's, when the environment parked inside one); the
+// tests/executor suites pass under it. AddressSanitizer is not told about
+// Boost.Fiber's switches (the algorithm has no hook after a fiber lands, and
+// Boost.Fiber is a prebuilt library), so a throw in an environment after a
+// fiber switch can draw a false stack-buffer-overflow report from
+// __asan_handle_no_return; the ASan build of tests/executor shows it.
 //
 // Link switchyard::executor (it brings Boost.Fiber); the core library
 // switchyard::switchyard does not depend on Boost.Fiber.
