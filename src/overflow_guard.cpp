@@ -38,7 +38,7 @@ struct sigaction previous_segv;
 struct sigaction previous_bus;
 std::once_flag install_once;
 
-std::size_t home_of(const void *address) noexcept {
+std::size_t home_of(const void* address) noexcept {
   // Fibonacci hashing of the page number: neighbouring stacks spread out.
   const auto page = reinterpret_cast<std::uintptr_t>(address) >> 12;
   return static_cast<std::size_t>((page * 0x9E3779B97F4A7C15ull) >> 17) % capacity;
@@ -48,7 +48,7 @@ std::size_t home_of(const void *address) noexcept {
 struct Line {
   char text[256];
   std::size_t length = 0;
-  void put(const char *s) noexcept {
+  void put(const char* s) noexcept {
     while (*s != '\0' && length < sizeof text) text[length++] = *s++;
   }
   void put_unsigned(std::uint64_t value, unsigned base = 10) noexcept {
@@ -70,11 +70,11 @@ struct Line {
   }
 };
 
-const void *fault_stack_pointer(void *ucontext) noexcept {
+const void* fault_stack_pointer(void* ucontext) noexcept {
 #if defined(__x86_64__)
-  return reinterpret_cast<const void *>(static_cast<ucontext_t *>(ucontext)->uc_mcontext.gregs[REG_RSP]);
+  return reinterpret_cast<const void*>(static_cast<ucontext_t*>(ucontext)->uc_mcontext.gregs[REG_RSP]);
 #elif defined(__aarch64__)
-  return reinterpret_cast<const void *>(static_cast<ucontext_t *>(ucontext)->uc_mcontext.sp);
+  return reinterpret_cast<const void*>(static_cast<ucontext_t*>(ucontext)->uc_mcontext.sp);
 #else
   (void)ucontext;
   return nullptr;
@@ -89,7 +89,7 @@ void restore_default(int sig) noexcept {
   ::sigaction(sig, &action, nullptr);
 }
 
-void on_fault(int sig, siginfo_t *info, void *ucontext) {
+void on_fault(int sig, siginfo_t* info, void* ucontext) {
   std::uint64_t id = 0;
   std::size_t usable = 0;
   // The fault address is in the guard page when a frame touches it; the
@@ -111,7 +111,7 @@ void on_fault(int sig, siginfo_t *info, void *ucontext) {
     restore_default(sig);
     return;
   }
-  const struct sigaction &previous = sig == SIGBUS ? previous_bus : previous_segv;
+  const struct sigaction& previous = sig == SIGBUS ? previous_bus : previous_segv;
   if ((previous.sa_flags & SA_SIGINFO) != 0 && previous.sa_sigaction != nullptr) {
     previous.sa_sigaction(sig, info, ucontext);
     return;
@@ -141,7 +141,7 @@ void install_handlers() {
 // stack left to run the handler on. Freed when the thread exits, unless the
 // host replaced it by then.
 struct AltStack {
-  void *memory = nullptr;
+  void* memory = nullptr;
   std::size_t size = 0;
   AltStack() {
     stack_t current;
@@ -151,7 +151,7 @@ struct AltStack {
     long dynamic = ::sysconf(_SC_SIGSTKSZ);  // glibc 2.34+: depends on the CPU's register state
     if (dynamic > 0) wanted = std::max(wanted, static_cast<std::size_t>(dynamic));
 #endif
-    void *mapping = ::mmap(nullptr, wanted, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* mapping = ::mmap(nullptr, wanted, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mapping == MAP_FAILED) return;  // no diagnostics on this thread, the fault still kills
     stack_t stack;
     stack.ss_sp = mapping;
@@ -175,17 +175,17 @@ struct AltStack {
       ::munmap(memory, size);
     }
   }
-  AltStack(const AltStack &) = delete;
-  AltStack &operator=(const AltStack &) = delete;
+  AltStack(const AltStack&) = delete;
+  AltStack& operator=(const AltStack&) = delete;
 };
 
 }  // namespace
 
-int add(const void *guard_begin, std::size_t guard_size, std::size_t usable_size) noexcept {
+int add(const void* guard_begin, std::size_t guard_size, std::size_t usable_size) noexcept {
   const auto begin = reinterpret_cast<std::uintptr_t>(guard_begin);
   std::size_t index = home_of(guard_begin);
   for (std::size_t probes = 0; probes < capacity; ++probes, index = (index + 1) % capacity) {
-    Slot &slot = table[index];
+    Slot& slot = table[index];
     std::uintptr_t expected = 0;
     if (!slot.begin.compare_exchange_strong(expected, busy, std::memory_order_acquire)) continue;
     slot.end.store(begin + guard_size, std::memory_order_relaxed);
@@ -205,7 +205,7 @@ void set_owner(int slot, std::uint64_t context_id) noexcept {
 
 void remove(int slot) noexcept {
   if (slot == no_slot) return;
-  Slot &entry = table[slot];
+  Slot& entry = table[slot];
   entry.begin.store(busy, std::memory_order_release);
   entry.end.store(0, std::memory_order_relaxed);
   entry.owner.store(0, std::memory_order_relaxed);
@@ -214,12 +214,12 @@ void remove(int slot) noexcept {
   used.fetch_sub(1, std::memory_order_relaxed);
 }
 
-bool find(const void *address, std::uint64_t *context_id, std::size_t *usable_size) noexcept {
+bool find(const void* address, std::uint64_t* context_id, std::size_t* usable_size) noexcept {
   const auto where = reinterpret_cast<std::uintptr_t>(address);
   if (where <= busy) return false;
   // A full scan: it only runs on a fault, and a stale probe chain (slots
   // removed in between) can never hide an entry from it.
-  for (Slot &slot : table) {
+  for (Slot& slot : table) {
     const std::uintptr_t begin = slot.begin.load(std::memory_order_acquire);
     if (begin <= busy || where < begin) continue;
     const std::uintptr_t end = slot.end.load(std::memory_order_acquire);
@@ -233,7 +233,9 @@ bool find(const void *address, std::uint64_t *context_id, std::size_t *usable_si
   return false;
 }
 
-std::size_t registered() noexcept { return used.load(std::memory_order_relaxed); }
+std::size_t registered() noexcept {
+  return used.load(std::memory_order_relaxed);
+}
 
 void prepare_thread() {
   std::call_once(install_once, install_handlers);

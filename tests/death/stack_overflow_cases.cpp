@@ -17,10 +17,10 @@
 namespace {
 // Each level calls the next through a volatile function pointer and uses
 // its frame after the call, so no level can become a loop or a tail call.
-void step(volatile char *parent, unsigned level);
-void (*volatile next_step)(volatile char *, unsigned) = step;
+void step(volatile char* parent, unsigned level);
+void (*volatile next_step)(volatile char*, unsigned) = step;
 
-void step(volatile char *parent, unsigned level) {
+void step(volatile char* parent, unsigned level) {
   volatile char frame[1024];
   frame[level % sizeof frame] = parent[0];
   next_step(frame, level + 1);
@@ -82,7 +82,7 @@ void chain() {
   switchyard::run_main(
       [] {
         switchyard::ContextId id = switchyard::create([] {
-          volatile int *nowhere = nullptr;
+          volatile int* nowhere = nullptr;
           *nowhere = 1;  // not a guard page: switchyard passes it on
         });
         switchyard::switch_to(id);
@@ -91,8 +91,8 @@ void chain() {
 }
 }  // namespace
 
-int main(int argc, char **argv) {
-  const char *which = argc > 1 ? argv[1] : "";
+int main(int argc, char** argv) {
+  const char* which = argc > 1 ? argv[1] : "";
   if (std::strcmp(which, "reused") == 0)
     reused();
   else if (std::strcmp(which, "thread") == 0)

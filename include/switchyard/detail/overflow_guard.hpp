@@ -23,7 +23,7 @@ inline constexpr int no_slot = -1;
 /// Records the guard page [guard_begin, guard_end) of a stack with
 /// `usable_size` usable bytes. Returns the slot, or no_slot when full.
 /// Any thread; lock-free.
-int add(const void *guard_begin, std::size_t guard_size, std::size_t usable_size) noexcept;
+int add(const void* guard_begin, std::size_t guard_size, std::size_t usable_size) noexcept;
 /// Names the context that now owns the stack of `slot` (a cached stack is
 /// reused by a new ID). Any thread; a no-op for no_slot.
 void set_owner(int slot, std::uint64_t context_id) noexcept;
@@ -39,7 +39,7 @@ void prepare_thread();
 /// What the handler knows about `address`: true, with the owner and the
 /// usable size, when it lies in a registered guard page. Async-signal-safe;
 /// a host's own handler may call it.
-bool find(const void *address, std::uint64_t *context_id, std::size_t *usable_size) noexcept;
+bool find(const void* address, std::uint64_t* context_id, std::size_t* usable_size) noexcept;
 
 /// Slots in use (for tests).
 std::size_t registered() noexcept;
