@@ -2,8 +2,12 @@
 // objects against <wasix/context.h>, runs each on a host thread of its own
 // with its own switchyard environment, and reports how each ended.
 //
-//   switchyard-host [--parallel N] [--stack-size BYTES[K|M]] [--log-level LEVEL]
+//   switchyard-host [--parallel N | --executor] [--stack-size BYTES[K|M]] [--log-level LEVEL]
 //                   GUEST.so[,ARG...]...
+//
+// --executor runs every guest on the main thread, each as a fiber of one
+// switchyard::Executor: a guest blocked in a host call (switchyard_host_sleep_ms)
+// parks and the others run meanwhile.
 //
 // Exit status: 0 when every guest exited 0; otherwise the exit code of the
 // first guest (in command-line order) that did not, a failed guest counting
@@ -19,7 +23,11 @@
 #include <thread>
 #include <vector>
 
+#include <boost/fiber/fiber.hpp>
+#include <boost/fiber/operations.hpp>
+#include <boost/fiber/protected_fixedsize_stack.hpp>
 #include <spdlog/spdlog.h>
+#include <switchyard/executor.hpp>
 #include <switchyard/switchyard.hpp>
 
 #include "guest.hpp"
@@ -33,6 +41,7 @@ constexpr const char* usage_text =
     "Runs each guest's guest_main(argc, argv) on a host thread of its own with its own\n"
     "switchyard environment, and reports each guest's exit code.\n"
     "  --parallel N          run up to N guests at once (default 1)\n"
+    "  --executor            run all guests on one thread as fibers of a switchyard::Executor\n"
     "  --stack-size BYTES    usable stack per guest context; K and M suffixes (default 1M)\n"
     "  --log-level LEVEL     switchyard log level: trace, debug, info, warn, err, critical, off\n"
     "                        (default warn, or $SWITCHYARD_LOG_LEVEL)\n"
@@ -82,6 +91,7 @@ host::GuestSpec parse_guest(const std::string& text) {
 
 struct Command {
   unsigned parallel = 1;
+  bool executor = false;
   sy::Options options;
   std::vector<host::GuestSpec> guests;
 };
@@ -111,6 +121,8 @@ Command parse_command_line(int argc, char** argv) {
       const int n = std::atoi(value.c_str());
       if (n < 1) usage_error("--parallel must be at least 1");
       command.parallel = static_cast<unsigned>(n);
+    } else if (arg == "--executor") {
+      command.executor = true;
     } else if (takes_value("--stack-size")) {
       command.options.stack_size = parse_size(value);
     } else if (takes_value("--log-level")) {
@@ -143,27 +155,49 @@ std::string describe(const host::GuestResult& result) {
 
 }  // namespace
 
+// A host call for guests: sleeps with Boost.Fiber, so under --executor only
+// the calling guest parks (the others run); on a thread of its own it simply
+// sleeps that thread.
+extern "C" void switchyard_host_sleep_ms(unsigned milliseconds) {
+  boost::this_fiber::sleep_for(std::chrono::milliseconds(milliseconds));
+}
+
 int main(int argc, char** argv) {
   const Command command = parse_command_line(argc, argv);
   const std::size_t count = command.guests.size();
   std::vector<host::GuestResult> results(count);
   std::mutex report_mutex;
   std::counting_semaphore<> slots(static_cast<std::ptrdiff_t>(command.parallel));
+  auto report = [&](std::size_t i) {
+    std::lock_guard<std::mutex> lock(report_mutex);
+    std::fflush(stdout);  // the guest's own output first
+    std::printf("[switchyard-host] guest %zu (%s): %s\n", i + 1, display_name(command.guests[i]).c_str(),
+                describe(results[i]).c_str());
+    std::fflush(stdout);
+  };
+  if (command.executor) {
+    // Each guest on a fiber of this thread; run_guest's run_main makes its
+    // environment there, and the executor's algorithm keeps it current.
+    sy::Executor executor;
+    std::vector<boost::fibers::fiber> fibers;
+    for (std::size_t i = 0; i < count; ++i) {
+      fibers.emplace_back(std::allocator_arg, boost::fibers::protected_fixedsize_stack(command.options.stack_size),
+                          [&, i] {
+                            results[i] = host::run_guest(command.guests[i], command.options);
+                            report(i);
+                          });
+    }
+    for (boost::fibers::fiber& fiber : fibers) fiber.join();  // runs them all
+  }
   std::vector<std::thread> threads;
   threads.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) {
+  for (std::size_t i = 0; i < (command.executor ? 0 : count); ++i) {
     slots.acquire();
     threads.emplace_back([&, i] {
       const host::GuestSpec& spec = command.guests[i];
       sy::logger()->info("host: guest {} ({}) starts on a thread of its own", i + 1, spec.path);
       results[i] = host::run_guest(spec, command.options);
-      {
-        std::lock_guard<std::mutex> lock(report_mutex);
-        std::fflush(stdout);  // the guest's own output first
-        std::printf("[switchyard-host] guest %zu (%s): %s\n", i + 1, display_name(spec).c_str(),
-                    describe(results[i]).c_str());
-        std::fflush(stdout);
-      }
+      report(i);
       slots.release();
     });
   }
