@@ -3,7 +3,7 @@
 // The counter "per_thread" is the time per green thread or fiber. Like
 // every Google Benchmark rate it is CPU time: on a shared machine the wall
 // time also holds other processes' turns (up to 2x on the 2-core VM where
-// docs/SCHEDULER.md's figures were taken). The work is single-threaded and
+// the README scheduler section's figures were taken). The work is single-threaded and
 // never sleeps, so CPU time is its cost.
 //
 // Both sides are warm when timing starts: one untimed run fills the

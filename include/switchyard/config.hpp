@@ -4,7 +4,7 @@
 #if defined(__GNUC__) || defined(__clang__)
 #define SWITCHYARD_ALWAYS_INLINE inline __attribute__((always_inline))
 #define SWITCHYARD_NOINLINE __attribute__((noinline))
-#define SWITCHYARD_COLD __attribute__((cold, noinline))
+#define SWITCHYARD_COLD [[gnu::cold, gnu::noinline]]
 #define SWITCHYARD_LIKELY(x) __builtin_expect(!!(x), 1)
 #define SWITCHYARD_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else

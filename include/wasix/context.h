@@ -21,7 +21,7 @@
  * - Entrypoints must not return. One that does ends the program: a message
  *   naming the context goes to stderr, stdio is flushed and the process exits
  *   with code 129. (In an environment an embedder made with run_main, the
- *   embedder decides instead: see docs/EMBEDDING.md.)
+ *   embedder decides instead: see the README, "Embedding".)
  * - A C++ exception that leaves an entrypoint is rethrown in the main context
  *   from its pending wasix_context_switch, so wasix_context_switch may throw
  *   when called from C++. Build C code that calls it with -fexceptions (or

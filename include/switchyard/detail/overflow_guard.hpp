@@ -5,7 +5,7 @@
 //
 // The table is read from the signal handler, so it is a fixed array of
 // atomics: no lock, no allocation on the read side. Writers (StackPool on
-// any thread) claim slots with a CAS. See docs/RELIABILITY.md for how a host
+// any thread) claim slots with a CAS. See the README ("Reliability") for how a host
 // installs or chains its own SIGSEGV handler.
 #pragma once
 

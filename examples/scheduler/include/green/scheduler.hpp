@@ -1,6 +1,6 @@
 // green: a small green-thread scheduler built only on switchyard's public
 // API (run_main, Environment::current, create, switch_to, destroy, active).
-// See docs/SCHEDULER.md for how it maps onto those calls.
+// See the README ("Example: a green-thread scheduler") for how it maps onto those calls.
 //
 // Everything here belongs to one host thread. The scheduler is a switchyard
 // context of its own; each green thread runs on a worker context; a worker
