@@ -7,6 +7,7 @@
 //   chain   - a fault that is not in a guard page reaches the handler the
 //             host installed before switchyard (it exits 42).
 #include <signal.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -82,8 +83,12 @@ void chain() {
   switchyard::run_main(
       [] {
         switchyard::ContextId id = switchyard::create([] {
-          volatile int* nowhere = nullptr;
-          *nowhere = 1;  // not a guard page: switchyard passes it on
+          // A fault that is not in a guard page: switchyard passes it on.
+          // An inaccessible page, not a null pointer, which UBSan would
+          // report as undefined behaviour before any fault.
+          void* page = ::mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+          if (page == MAP_FAILED) ::_exit(3);
+          *static_cast<volatile int*>(page) = 1;
         });
         switchyard::switch_to(id);
       },
