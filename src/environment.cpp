@@ -31,20 +31,17 @@ std::string describe(const Context* context) {
 }  // namespace
 
 void throw_not_current(const Environment* environment) {
-  Environment* running = tls_current;
-  if (running == nullptr && environment->owner() != std::this_thread::get_id()) {
-    throw Error(errc::wrong_thread, "environment of thread " + thread_name(environment->owner()) +
-                                        " used from thread " + thread_name(std::this_thread::get_id()));
+  const std::thread::id here = std::this_thread::get_id();
+  std::string message = "environment of thread " + thread_name(environment->owner());
+  if (environment->owner() != here) {
+    message += " used from thread " + thread_name(here);
+    if (tls_current != nullptr) message += ", which runs an environment of its own";
+  } else {
+    // Same thread, but not the running environment: it has been left (its
+    // run_main is running a nested executor, or it is being torn down).
+    message += " is not the environment running on this thread now";
   }
-  if (environment->owner() != std::this_thread::get_id()) {
-    throw Error(errc::wrong_thread, "environment of thread " + thread_name(environment->owner()) +
-                                        " used from thread " + thread_name(std::this_thread::get_id()) +
-                                        ", which runs an environment of its own");
-  }
-  // Same thread, but not the running environment: it has been left (its
-  // run_main is running a nested executor, or it is being torn down).
-  throw Error(errc::wrong_thread, "environment of thread " + thread_name(environment->owner()) +
-                                      " is not the environment running on this thread now");
+  throw Error(errc::wrong_thread, message);
 }
 
 void log_switch(spdlog::logger* log, ContextId from, ContextId to) noexcept {
@@ -198,11 +195,15 @@ void Environment::on_attention() {
   }
 }
 
-void Environment::unlink(Context* context) noexcept {
+// Removes an ended or released context from the table, the creation-order
+// list and the live count; its record and stack are dealt with by the caller.
+void Environment::forget(Context* context) noexcept {
+  table_.erase(context->id);
   if (context->newer != nullptr) context->newer->older = context->older;
   if (context->older != nullptr) context->older->newer = context->newer;
   if (newest_ == context) newest_ = context->older;
   context->older = context->newer = nullptr;
+  --counters_.live_contexts;
 }
 
 // The stack of an ended context was already returned by Boost.Context
@@ -212,22 +213,14 @@ void Environment::reap(Context* dead) noexcept {
   delete dead;
 }
 
-void Environment::release_unstarted(Context* context) noexcept {
-  table_.erase(context->id);
-  unlink(context);
-  --counters_.live_contexts;
+// Releases a context with nothing to unwind: one that never started (its
+// entry is discarded here, on the destroyer's stack), or one of C frames,
+// whose continuation is dropped without being resumed.
+void Environment::release_without_unwind(Context* context) noexcept {
+  if (context->state != ContextState::created) StackSwitch::abandon(context);
+  forget(context);
   pool_.release(context->stack);
-  delete context;  // discards the entry, on the destroyer's stack
-}
-
-void Environment::release_foreign(Context* context) noexcept {
-  StackSwitch::abandon(context);
-  table_.erase(context->id);
-  unlink(context);
-  --counters_.live_contexts;
-  pool_.release(context->stack);
-  StackSwitch::release(context);
-  delete context;
+  reap(context);
 }
 
 bool Environment::destroy(ContextId target) {
@@ -249,12 +242,12 @@ bool Environment::destroy(ContextId target) {
   ++counters_.destroys;
   if (victim->state == ContextState::created) {
     log_->debug("destroy context {} (never started)", target);
-    release_unstarted(victim);
+    release_without_unwind(victim);
     return true;
   }
   if (victim->foreign_frames()) {
     log_->debug("destroy context {} (C frames: released without unwinding)", target);
-    release_foreign(victim);
+    release_without_unwind(victim);
     return true;
   }
   log_->debug("destroy context {}: canceling", target);

@@ -144,9 +144,7 @@ Context* StackSwitch::finish(Environment& env, Context* self, Outcome outcome, s
     }
   }
   if (next == nullptr || !next->cont) fatal_internal("no suspended context to return to", self->id);
-  env.table_.erase(self->id);
-  env.unlink(self);
-  --env.counters_.live_contexts;
+  env.forget(self);
   env.dead_ = self;
   env.attention_ = true;
   env.from_ = self;

@@ -137,10 +137,9 @@ class Environment {
   SWITCHYARD_NOINLINE void switch_slow(ContextId target);
   SWITCHYARD_COLD void on_attention();
   SWITCHYARD_COLD [[noreturn]] void throw_canceled(detail::Context* self);
-  void release_unstarted(detail::Context* context) noexcept;
-  void release_foreign(detail::Context* context) noexcept;
+  void release_without_unwind(detail::Context* context) noexcept;
   void reap(detail::Context* dead) noexcept;
-  void unlink(detail::Context* context) noexcept;
+  void forget(detail::Context* context) noexcept;
   void defuse(ContextId id, std::uint64_t serial) noexcept;
   std::exception_ptr teardown() noexcept;
 
