@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cxxabi.h>
 #include <sstream>
 #include <string>
 
@@ -67,24 +68,27 @@ using detail::Context;
 using detail::StackSwitch;
 
 Environment::Environment(const Options& options)
-    : current_(nullptr),
-      from_(nullptr),
-      eh_globals_(detail::thread_exception_state()),
-      log_(nullptr),
+    : log_(nullptr),
       log_owner_(switchyard::logger()),
       serial_(detail::environment_serials.fetch_add(1, std::memory_order_relaxed)),
       owner_(std::this_thread::get_id()),
       options_(options),
-      pool_(options.stack_size, options.guard_pages, options.stack_cache) {
+      pool_(options.stack_size, options.guard_pages, options.guard_size, options.stack_cache) {
   log_ = log_owner_.get();
-  options_.stack_size = pool_.usable_size();
-  current_ = &main_;
-  from_ = &main_;
+  // Report what the stacks really are; sizes that cannot be mapped stay as
+  // given, and every create() says so.
+  if (pool_.usable_size() != 0) {
+    options_.stack_size = pool_.usable_size();
+    options_.guard_size = pool_.guard_size();
+  }
+  sw_.current = &main_;
+  sw_.from = &main_;
+  sw_.eh_globals = detail::thread_exception_state();
   table_.insert(main_context_id, &main_);
   StackSwitch::init_main(&main_);
-  log_->debug("environment {} started on thread {} (stack {} bytes, guard pages {}, cache {}, {})", serial_,
-              detail::thread_name(owner_), options_.stack_size, options_.guard_pages, options_.stack_cache,
-              options_.enabled ? "enabled" : "disabled");
+  log_->debug("environment {} started on thread {} (stack {} bytes, guard {} bytes, cache {}, {})", serial_,
+              detail::thread_name(owner_), options_.stack_size, options_.guard_pages ? options_.guard_size : 0,
+              options_.stack_cache, options_.enabled ? "enabled" : "disabled");
 }
 
 Environment::~Environment() = default;
@@ -106,34 +110,43 @@ ContextId Environment::next_id_checked() {
   return next_id_++;
 }
 
+void Environment::throw_null_entry() {
+  throw Error(errc::invalid_argument, "create: the entry is a null function (pointer or empty std::function)");
+}
+
 ContextId Environment::create_c(void (*entry)(void*), void* arg) {
   check_current();
   if (entry == nullptr) throw Error(errc::invalid_argument, "create_c: the entry function is NULL");
-  ContextId id = next_id_checked();
-  Context* context = new (std::nothrow) detail::ForeignContext(id, entry, arg);
-  if (context == nullptr) {
-    throw Error(errc::resource_exhausted, "out of memory creating context " + std::to_string(id));
-  }
-  return create_context(context);
+  Context* context = new_context(next_id_checked());
+  detail::install_c_entry(context, entry, arg);
+  return commit_context(context);
 }
 
-ContextId Environment::create_context(Context* context) {
-  const ContextId id = context->id;
+// A stack with a fresh record at its top. Nothing else is touched yet.
+Context* Environment::new_context(ContextId id) {
+  void* top;
   try {
-    context->stack = pool_.acquire(id);
+    top = pool_.acquire(id);
   } catch (...) {
-    delete context;
-    log_->warn("create: no stack for context {}: out of memory or mapping limit", id);
+    log_->warn("create: no stack for context {}: out of memory, mapping limit or unmappable size", id);
     throw;
   }
+  return ::new (top) Context(id);
+}
+
+void Environment::drop_new_context(Context* context) noexcept { pool_.release(context); }
+
+ContextId Environment::commit_context(Context* context) {
+  const ContextId id = context->id;
   try {
     table_.insert(id, context);
   } catch (const std::bad_alloc&) {
-    pool_.release(context->stack);
-    delete context;
+    context->discard(context);
+    drop_new_context(context);
     log_->warn("create: no memory for the ID table entry of context {}", id);
     throw Error(errc::resource_exhausted, "out of memory growing the context table for context " + std::to_string(id));
   }
+  StackSwitch::prepare(context, context, pool_.usable_size());
   context->older = newest_;
   if (newest_ != nullptr) newest_->newer = context;
   newest_ = context;
@@ -144,7 +157,7 @@ ContextId Environment::create_context(Context* context) {
 }
 
 void Environment::switch_slow(ContextId target) {
-  Context* self = current_;
+  Context* self = sw_.current;
   if (self->canceled) throw_canceled(self);
   Context* next = table_.find(target);
   if (next == self) return;  // switching to yourself is a no-op
@@ -156,14 +169,8 @@ void Environment::switch_slow(ContextId target) {
     throw Error(errc::switch_target_missing,
                 "switch_to " + std::to_string(target) + ": no such context (never created, finished or destroyed)");
   }
-  if (next->state != ContextState::created) {
-    throw Error(errc::switch_target_missing,
-                "switch_to " + std::to_string(target) + ": " + detail::describe(next) + ", expected suspended");
-  }
-  ++counters_.switches;
-  self->state = ContextState::suspended;
-  next->state = ContextState::running;
-  StackSwitch::start(*this, self, next);
+  throw Error(errc::switch_target_missing,
+              "switch_to " + std::to_string(target) + ": " + detail::describe(next) + ", expected suspended");
 }
 
 void Environment::throw_canceled(Context* self) {
@@ -171,15 +178,15 @@ void Environment::throw_canceled(Context* self) {
   throw ContextCanceled(self->id, serial_);
 }
 
-// Reached after a landing when attention_ is set: reap the context that just
-// ended, then deliver what is pending for the context that landed.
+// Reached after a landing when sw_.attention is set: reap the context that
+// just ended, then deliver what is pending for the context that landed.
 void Environment::on_attention() {
-  attention_ = false;
+  sw_.attention = false;
   if (dead_ != nullptr) {
     reap(dead_);
     dead_ = nullptr;
   }
-  Context* self = current_;
+  Context* self = sw_.current;
   if (self->cancel_pending) {
     self->cancel_pending = false;
     // Thrown here, not through throw_canceled(): both unwind phases walk
@@ -206,21 +213,130 @@ void Environment::forget(Context* context) noexcept {
   --counters_.live_contexts;
 }
 
-// The stack of an ended context was already returned by Boost.Context
-// (fiber exit); what remains is the record.
+// Releases the stack of a context that has left the table; its record, at
+// the stack's top, goes with it.
 void Environment::reap(Context* dead) noexcept {
   StackSwitch::release(dead);
-  delete dead;
+  pool_.release(dead);
 }
 
 // Releases a context with nothing to unwind: one that never started (its
 // entry is discarded here, on the destroyer's stack), or one of C frames,
-// whose continuation is dropped without being resumed.
+// whose stack is dropped without being resumed.
 void Environment::release_without_unwind(Context* context) noexcept {
-  if (context->state != ContextState::created) StackSwitch::abandon(context);
+  if (context->state == ContextState::created) context->discard(context);
   forget(context);
-  pool_.release(context->stack);
   reap(context);
+}
+
+namespace {
+
+[[noreturn]] void fatal_dropped_cancel(spdlog::logger* log, ContextId id, const char* how) noexcept {
+  // The message goes to stderr directly as well: the logger may be off.
+  std::fprintf(stderr,
+               "switchyard: fatal: context %llu was canceled, but its ContextCanceled was dropped without being "
+               "propagated (%s). Let ContextCanceled propagate to the entry, or call defuse() on it to swallow it "
+               "deliberately.\n",
+               static_cast<unsigned long long>(id), how);
+  std::fflush(stderr);
+  try {
+    log->critical("context {}: ContextCanceled dropped without being propagated ({})", id, how);
+  } catch (...) {
+  }
+  std::abort();
+}
+
+[[noreturn]] void fatal_internal(const char* what, ContextId id) noexcept {
+  std::fprintf(stderr, "switchyard: fatal internal error: %s (context %llu)\n", what,
+               static_cast<unsigned long long>(id));
+  std::abort();
+}
+
+[[noreturn]] void fatal_forced_unwind(ContextId id) noexcept {
+  std::fprintf(stderr,
+               "switchyard: fatal: pthread_exit or pthread_cancel in context %llu: a thread can only end from its "
+               "main context (a context's stack is not the thread's), so the process aborts\n",
+               static_cast<unsigned long long>(id));
+  std::abort();
+}
+
+std::string describe_exception(const std::exception_ptr& failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (const ContextCanceled& c) {
+    return "ContextCanceled of context " + std::to_string(c.id());
+  } catch (...) {
+    return "an exception of unknown type";
+  }
+}
+
+}  // namespace
+
+// What a context runs on its own stack, between its first landing and its
+// last leave: the entry, then the decision of who runs next.
+Context* Environment::run_context(Context* self) noexcept {
+  Outcome outcome = Outcome::returned;
+  std::exception_ptr failure;
+  try {
+    if (sw_.attention) on_attention();
+    self->run(self);
+  } catch (abi::__forced_unwind&) {
+    fatal_forced_unwind(self->id);
+  } catch (const ContextCanceled& canceled) {
+    if (self->canceled && canceled.id() == self->id) {
+      outcome = Outcome::canceled;
+    } else {
+      outcome = Outcome::failed;
+      failure = std::current_exception();
+    }
+  } catch (...) {
+    outcome = Outcome::failed;
+    failure = std::current_exception();
+  }
+  return finish(self, outcome, std::move(failure));
+}
+
+// Decides who runs after `self` ended and records what they must be told.
+// A canceled context hands back to its destroyer; any other ends in main,
+// whose pending switch_to rethrows the failure (or EntrypointReturned).
+Context* Environment::finish(Context* self, Outcome outcome, std::exception_ptr failure) noexcept {
+  Context* next;
+  if (self->canceled) {
+    next = self->destroyer;
+    if (outcome != Outcome::canceled && !self->cancel_defused) {
+      fatal_dropped_cancel(log_, self->id,
+                           outcome == Outcome::returned ? "it was caught and not rethrown, and the entry returned"
+                                                        : "it was replaced by another exception");
+    }
+    if (outcome == Outcome::failed) destroy_failure_ = std::move(failure);
+    log_->debug("context {} unwound after cancel", self->id);
+  } else {
+    next = &main_;
+    if (outcome == Outcome::returned) {
+      log_->debug("context {} returned from its entrypoint", self->id);
+      try {
+        failure_ = std::make_exception_ptr(EntrypointReturned(self->id));
+      } catch (...) {
+        failure_ = std::current_exception();
+      }
+    } else {
+      try {
+        log_->debug("context {} failed: {}", self->id, describe_exception(failure));
+      } catch (...) {
+      }
+      failure_ = std::move(failure);
+    }
+  }
+  if (next == nullptr || (next->state != ContextState::suspended && next->state != ContextState::awaiting_destroy)) {
+    fatal_internal("no suspended context to return to", self->id);
+  }
+  forget(self);
+  dead_ = self;
+  sw_.attention = true;
+  next->state = ContextState::running;
+  return next;
 }
 
 bool Environment::destroy(ContextId target) {
@@ -230,7 +346,7 @@ bool Environment::destroy(ContextId target) {
   }
   Context* victim = table_.find(target);
   if (victim == nullptr) return false;
-  Context* self = current_;
+  Context* self = sw_.current;
   if (victim == self) {
     throw Error(errc::invalid_argument,
                 "destroy: context " + std::to_string(target) + " cannot destroy itself (it is the active context)");
@@ -245,7 +361,7 @@ bool Environment::destroy(ContextId target) {
     release_without_unwind(victim);
     return true;
   }
-  if (victim->foreign_frames()) {
+  if (victim->foreign) {
     log_->debug("destroy context {} (C frames: released without unwinding)", target);
     release_without_unwind(victim);
     return true;
@@ -257,8 +373,8 @@ bool Environment::destroy(ContextId target) {
   self->state = ContextState::awaiting_destroy;
   self->awaiting = target;
   victim->state = ContextState::running;
-  attention_ = true;
-  StackSwitch::jump(*this, self, victim);
+  sw_.attention = true;
+  if (StackSwitch::jump(sw_, self, victim)) on_attention();
   // The victim has unwound and its record was reaped at our landing.
   self->awaiting = 0;
   if (destroy_failure_) {
@@ -350,3 +466,12 @@ MainScope::~MainScope() {
 
 }  // namespace detail
 }  // namespace switchyard
+
+extern "C" void switchyard_context_main(void*) noexcept {
+  using switchyard::Environment;
+  Environment& env = *switchyard::detail::tls_current;
+  switchyard::detail::Context* self = env.sw_.current;
+  switchyard::detail::StackSwitch::land_first(env.sw_, self);
+  switchyard::detail::Context* next = env.run_context(self);
+  switchyard::detail::StackSwitch::exit_to(env.sw_, self, next);
+}

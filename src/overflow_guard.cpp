@@ -19,8 +19,9 @@ namespace {
 constexpr std::uintptr_t busy = 1;
 
 struct Slot {
-  std::atomic<std::uintptr_t> begin{0};
+  std::atomic<std::uintptr_t> begin{0};  // guard region
   std::atomic<std::uintptr_t> end{0};
+  std::atomic<std::uintptr_t> top{0};    // end of the usable bytes
   std::atomic<std::uint64_t> owner{0};
   std::atomic<std::size_t> usable{0};
 };
@@ -92,9 +93,9 @@ void restore_default(int sig) noexcept {
 void on_fault(int sig, siginfo_t* info, void* ucontext) {
   std::uint64_t id = 0;
   std::size_t usable = 0;
-  // The fault address is in the guard page when a frame touches it; the
+  // The fault address is in the guard region when a frame touches it; the
   // stack pointer is there when a call pushes its return address into it.
-  if (find(info->si_addr, &id, &usable) || find(fault_stack_pointer(ucontext), &id, &usable)) {
+  if (find(info->si_addr, fault_stack_pointer(ucontext), &id, &usable)) {
     Line line;
     line.put("switchyard: stack overflow in context ");
     line.put_unsigned(id);
@@ -102,7 +103,7 @@ void on_fault(int sig, siginfo_t* info, void* ucontext) {
     line.put_unsigned(usable);
     line.put(" bytes (fault at 0x");
     line.put_unsigned(reinterpret_cast<std::uintptr_t>(info->si_addr), 16);
-    line.put(", in its guard page); raise Options::stack_size. Re-raising ");
+    line.put(", in its guard region); raise Options::stack_size. Re-raising ");
     line.put(sig == SIGBUS ? "SIGBUS" : "SIGSEGV");
     line.put(".\n");
     line.write_to_stderr();
@@ -181,7 +182,9 @@ struct AltStack {
 
 }  // namespace
 
-int add(const void* guard_begin, std::size_t guard_size, std::size_t usable_size) noexcept {
+int add(const void* guard_begin, std::size_t guard_size, const void* top, std::size_t usable_size,
+        std::uint64_t owner) noexcept {
+  if (used.load(std::memory_order_relaxed) >= capacity) return no_slot;
   const auto begin = reinterpret_cast<std::uintptr_t>(guard_begin);
   std::size_t index = home_of(guard_begin);
   for (std::size_t probes = 0; probes < capacity; ++probes, index = (index + 1) % capacity) {
@@ -189,8 +192,9 @@ int add(const void* guard_begin, std::size_t guard_size, std::size_t usable_size
     std::uintptr_t expected = 0;
     if (!slot.begin.compare_exchange_strong(expected, busy, std::memory_order_acquire)) continue;
     slot.end.store(begin + guard_size, std::memory_order_relaxed);
+    slot.top.store(reinterpret_cast<std::uintptr_t>(top), std::memory_order_relaxed);
     slot.usable.store(usable_size, std::memory_order_relaxed);
-    slot.owner.store(0, std::memory_order_relaxed);
+    slot.owner.store(owner, std::memory_order_relaxed);
     slot.begin.store(begin, std::memory_order_release);
     used.fetch_add(1, std::memory_order_relaxed);
     return static_cast<int>(index);
@@ -198,34 +202,57 @@ int add(const void* guard_begin, std::size_t guard_size, std::size_t usable_size
   return no_slot;
 }
 
-void set_owner(int slot, std::uint64_t context_id) noexcept {
-  if (slot == no_slot) return;
-  table[slot].owner.store(context_id, std::memory_order_release);
+namespace {
+// The slot that holds `guard_begin`: `hint` when it checks out, else a scan
+// (only after the hint was damaged). -1 when not registered.
+long checked_slot(int hint, const void* guard_begin) noexcept {
+  const auto begin = reinterpret_cast<std::uintptr_t>(guard_begin);
+  if (hint >= 0 && static_cast<std::size_t>(hint) < capacity &&
+      table[hint].begin.load(std::memory_order_acquire) == begin) {
+    return hint;
+  }
+  if (hint == no_slot) return -1;
+  for (std::size_t i = 0; i < capacity; ++i) {
+    if (table[i].begin.load(std::memory_order_acquire) == begin) return static_cast<long>(i);
+  }
+  return -1;
+}
+}  // namespace
+
+void set_owner(int slot, const void* guard_begin, std::uint64_t context_id) noexcept {
+  const long index = checked_slot(slot, guard_begin);
+  if (index >= 0) table[index].owner.store(context_id, std::memory_order_release);
 }
 
-void remove(int slot) noexcept {
-  if (slot == no_slot) return;
-  Slot& entry = table[slot];
+void remove(int slot, const void* guard_begin) noexcept {
+  const long index = checked_slot(slot, guard_begin);
+  if (index < 0) return;
+  Slot& entry = table[index];
   entry.begin.store(busy, std::memory_order_release);
   entry.end.store(0, std::memory_order_relaxed);
+  entry.top.store(0, std::memory_order_relaxed);
   entry.owner.store(0, std::memory_order_relaxed);
   entry.usable.store(0, std::memory_order_relaxed);
   entry.begin.store(0, std::memory_order_release);
   used.fetch_sub(1, std::memory_order_relaxed);
 }
 
-bool find(const void* address, std::uint64_t* context_id, std::size_t* usable_size) noexcept {
+bool find(const void* address, const void* stack_pointer, std::uint64_t* context_id, std::size_t* usable_size) noexcept {
   const auto where = reinterpret_cast<std::uintptr_t>(address);
-  if (where <= busy) return false;
+  const auto sp = reinterpret_cast<std::uintptr_t>(stack_pointer);
   // A full scan: it only runs on a fault, and a stale probe chain (slots
   // removed in between) can never hide an entry from it.
   for (Slot& slot : table) {
     const std::uintptr_t begin = slot.begin.load(std::memory_order_acquire);
-    if (begin <= busy || where < begin) continue;
+    if (begin <= busy) continue;
     const std::uintptr_t end = slot.end.load(std::memory_order_acquire);
+    const std::uintptr_t top = slot.top.load(std::memory_order_acquire);
     const std::uint64_t owner = slot.owner.load(std::memory_order_acquire);
     const std::size_t usable = slot.usable.load(std::memory_order_acquire);
-    if (slot.begin.load(std::memory_order_acquire) != begin || where >= end) continue;
+    if (slot.begin.load(std::memory_order_acquire) != begin) continue;
+    const bool sp_in_guard = begin <= sp && sp < end;
+    const bool overflow = sp_in_guard || (begin <= where && where < end && begin <= sp && sp <= top);
+    if (!overflow) continue;
     *context_id = owner;
     *usable_size = usable;
     return true;

@@ -3,7 +3,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -27,19 +29,30 @@ std::size_t page_size() noexcept {
   return size;
 }
 
-std::size_t round_up(std::size_t n, std::size_t to) noexcept { return (n + to - 1) / to * to; }
+// Rounds up to a multiple of `to` (a power of two); false on overflow.
+bool round_up(std::size_t n, std::size_t to, std::size_t* out) noexcept {
+  std::size_t sum;
+  if (__builtin_add_overflow(n, to - 1, &sum)) return false;
+  *out = sum & ~(to - 1);
+  return true;
+}
 
-// The top of each mapping keeps a small header (the valgrind stack id and
-// the slot of its guard page in the overflow table), so that the stack can
-// be deregistered when it is unmapped.
-struct StackHeader {
+// No mapping can be larger than the address space a process has: 2^47 bytes
+// on x86-64 and aarch64 Linux with 4-level page tables. Sizes above it are
+// refused up front (mmap would fail too, but only after the arithmetic).
+constexpr std::size_t max_mapping = std::size_t{1} << 47;
+
+// The pool's note in the last bytes of a stack's record area. A neighbour's
+// stack clash could reach it, so nothing in it is used unchecked: the
+// overflow-table slot is validated against the table before use.
+struct PoolNote {
   unsigned valgrind_id;
   int guard_slot;
 };
-constexpr std::size_t header_size = 64;
+static_assert(sizeof(PoolNote) <= pool_meta_size);
 
-StackHeader* header_of(const Stack& stack) noexcept {
-  return reinterpret_cast<StackHeader*>(static_cast<char*>(stack.top));
+PoolNote* note_of(void* top) noexcept {
+  return reinterpret_cast<PoolNote*>(static_cast<char*>(top) + record_area_size - pool_meta_size);
 }
 
 [[noreturn]] void throw_exhausted(const char* call, int error, std::size_t bytes) {
@@ -50,78 +63,95 @@ StackHeader* header_of(const Stack& stack) noexcept {
 
 }  // namespace
 
-StackPool::StackPool(std::size_t usable_size, bool guard_pages, std::size_t cache_bound)
-    : usable_size_(round_up(usable_size < min_stack_size ? min_stack_size : usable_size, page_size())),
-      guard_size_(guard_pages ? page_size() : 0),
-      guard_pages_(guard_pages),
-      cache_bound_(cache_bound) {
+StackPool::StackPool(std::size_t usable_size, bool guard_pages, std::size_t guard_size, std::size_t cache_bound)
+    : usable_size_(0), guard_size_(0), mapping_size_(0), requested_(usable_size), cache_bound_(cache_bound) {
+  const std::size_t page = page_size();
+  std::size_t usable = 0;
+  std::size_t guard = 0;
+  std::size_t mapping = 0;
+  // Checked arithmetic: absurd sizes leave mapping_size_ at 0, and every
+  // acquire() then reports them (tests/stack_test.cpp, "absurd sizes").
+  if (round_up(usable_size < min_stack_size ? min_stack_size : usable_size, page, &usable) &&
+      (!guard_pages || round_up(guard_size == 0 ? page : guard_size, page, &guard)) &&
+      !__builtin_add_overflow(usable, guard, &mapping) && !__builtin_add_overflow(mapping, page, &mapping) &&
+      mapping <= max_mapping) {
+    // The record area takes the page above the usable bytes.
+    usable_size_ = usable;
+    guard_size_ = guard;
+    mapping_size_ = mapping;
+  }
   // The overflow handler needs an alternate stack on every thread that runs
   // contexts; a pool is made on the thread its environment runs on.
-  if (guard_pages_) overflow_guard::prepare_thread();
+  if (guard_size_ != 0) overflow_guard::prepare_thread();
 }
 
 StackPool::~StackPool() {
-  for (const Stack& stack : cache_) unmap(stack);
+  for (void* top : cache_) unmap(top);
 }
 
-Stack StackPool::acquire(ContextId owner) {
+void* StackPool::acquire(ContextId owner) {
   if (!cache_.empty()) {
-    Stack stack = cache_.back();
+    void* top = cache_.back();
     cache_.pop_back();
-    overflow_guard::set_owner(header_of(stack)->guard_slot, owner);
+    if (guard_size_ != 0) overflow_guard::set_owner(note_of(top)->guard_slot, base_of(top), owner);
     ++in_use_;
-    return stack;
+    return top;
   }
-  // Room for the header above the usable bytes; round to pages.
-  const std::size_t mapping_size = guard_size_ + round_up(usable_size_ + header_size, page_size());
+  if (mapping_size_ == 0) {
+    throw Error(errc::resource_exhausted, "cannot allocate a context stack: a stack of " + std::to_string(requested_) +
+                                              " usable bytes (plus its guard region) cannot be mapped");
+  }
   // MAP_NORESERVE: pages are committed when touched, so a large default
   // stack costs only what the context really uses.
-  void* base = ::mmap(nullptr, mapping_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (base == MAP_FAILED) throw_exhausted("mmap", errno, mapping_size);
+  void* base = ::mmap(nullptr, mapping_size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (base == MAP_FAILED) throw_exhausted("mmap", errno, mapping_size_);
   // Every guard is checked: an unchecked mprotect failure would hand out a
-  // stack without a guard page (Boost's protected_fixedsize_stack does so
-  // with NDEBUG at the mapping limit).
+  // stack without a guard (Boost's protected_fixedsize_stack does so with
+  // NDEBUG at the mapping limit).
   if (guard_size_ != 0 && ::mprotect(base, guard_size_, PROT_NONE) != 0) {
     int error = errno;
-    ::munmap(base, mapping_size);
-    throw_exhausted("mprotect (guard page)", error, guard_size_);
+    if (::munmap(base, mapping_size_) != 0) std::perror("switchyard: munmap of a stack that got no guard");
+    throw_exhausted("mprotect (guard region)", error, guard_size_);
   }
-  char* end = static_cast<char*>(base) + mapping_size;
-  Stack stack{end - header_size, mapping_size - guard_size_ - header_size};
+  char* top = static_cast<char*>(base) + guard_size_ + usable_size_;
+  PoolNote* note = note_of(top);
 #if defined(SWITCHYARD_VALGRIND)
-  header_of(stack)->valgrind_id = VALGRIND_STACK_REGISTER(static_cast<char*>(base) + guard_size_, stack.top);
+  note->valgrind_id = VALGRIND_STACK_REGISTER(static_cast<char*>(base) + guard_size_, top);
 #else
-  header_of(stack)->valgrind_id = 0;
+  note->valgrind_id = 0;
 #endif
-  header_of(stack)->guard_slot =
-      guard_size_ != 0 ? overflow_guard::add(base, guard_size_, usable_size_) : overflow_guard::no_slot;
-  overflow_guard::set_owner(header_of(stack)->guard_slot, owner);
+  note->guard_slot = guard_size_ != 0 ? overflow_guard::add(base, guard_size_, top, usable_size_, owner)
+                                      : overflow_guard::no_slot;
   mapped_stacks_in_process.fetch_add(1, std::memory_order_relaxed);
   ++in_use_;
-  return stack;
+  return top;
 }
 
-void StackPool::release(Stack stack) noexcept {
+void StackPool::release(void* top) noexcept {
   --in_use_;
   if (cache_.size() < cache_bound_) {
     try {
-      cache_.push_back(stack);
+      cache_.push_back(top);
       return;
     } catch (...) {
       // No room to remember it: unmap instead.
     }
   }
-  unmap(stack);
+  unmap(top);
 }
 
-void StackPool::unmap(Stack stack) noexcept {
+void StackPool::unmap(void* top) noexcept {
+  char* base = base_of(top);
 #if defined(SWITCHYARD_VALGRIND)
-  VALGRIND_STACK_DEREGISTER(header_of(stack)->valgrind_id);
+  VALGRIND_STACK_DEREGISTER(note_of(top)->valgrind_id);
 #endif
-  overflow_guard::remove(header_of(stack)->guard_slot);
-  char* end = static_cast<char*>(stack.top) + header_size;
-  const std::size_t mapping_size = stack.size + header_size + guard_size_;
-  ::munmap(end - mapping_size, mapping_size);
+  if (guard_size_ != 0) overflow_guard::remove(note_of(top)->guard_slot, base);
+  if (::munmap(base, mapping_size_) != 0) {
+    // Only a bad address or length fails, and both come from this pool: the
+    // mapping stays (and stays counted) rather than the count lying.
+    std::perror("switchyard: munmap of a context stack failed");
+    return;
+  }
   mapped_stacks_in_process.fetch_sub(1, std::memory_order_relaxed);
 }
 

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include <spdlog/logger.h>
+
 #include "switchyard/config.hpp"
 #include "switchyard/detail/context.hpp"
 #include "switchyard/detail/context_table.hpp"
@@ -30,6 +32,7 @@ extern thread_local constinit Environment* tls_current;
 struct StackSwitch;
 class MainScope;
 SWITCHYARD_COLD [[noreturn]] void throw_not_current(const Environment* environment);
+SWITCHYARD_COLD void log_switch(spdlog::logger* log, ContextId from, ContextId to) noexcept;
 }  // namespace detail
 
 /// Counters of an environment. The live counts exclude the main context.
@@ -68,17 +71,20 @@ class Environment {
   /// The running context's ID (0 for main).
   ContextId active() const {
     check_current();
-    return current_->id;
+    return sw_.current->id;
   }
 
   /// Creates a suspended context that will run `entry` on its own stack the
   /// first time some context switches to its ID. Does not switch. `entry`
   /// must end by being destroyed or by throwing: a normal return is
-  /// EntrypointReturned in main. The environment owns the callable; it is
-  /// destroyed on the context's stack once the context runs, or on the
-  /// destroyer's stack if the context is destroyed before it starts.
-  /// Errors: resource_exhausted (no stack or memory; nothing changes),
-  /// unsupported (disabled mode), wrong_thread.
+  /// EntrypointReturned in main. The environment owns the callable: it is
+  /// kept beside the context's record (or on the heap when large, never on
+  /// the context's stack), destroyed by the context when its entry ends or
+  /// unwinds, or on the destroyer's stack if the context never started.
+  /// Errors: invalid_argument (a null function pointer or empty
+  /// std::function), resource_exhausted (no stack or memory; nothing
+  /// changes), unsupported (disabled mode), wrong_thread. An exception thrown
+  /// by copying or moving `entry` propagates.
   template <class F>
     requires std::is_invocable_v<std::decay_t<F>&>
   ContextId create(F&& entry);
@@ -122,7 +128,7 @@ class Environment {
   std::thread::id owner() const noexcept { return owner_; }
 
  private:
-  friend struct detail::StackSwitch;
+  friend void ::switchyard_context_main(void*) noexcept;
   friend class detail::MainScope;
   friend class ContextCanceled;
   friend void detail::throw_not_current(const Environment*);
@@ -132,8 +138,14 @@ class Environment {
   SWITCHYARD_ALWAYS_INLINE void check_current() const {
     if (SWITCHYARD_UNLIKELY(detail::tls_current != this)) detail::throw_not_current(this);
   }
-  ContextId create_context(detail::Context* context);  // takes ownership
+  detail::Context* new_context(ContextId id);          // a stack with a record on it
+  ContextId commit_context(detail::Context* context);  // table, list, first frame
+  void drop_new_context(detail::Context* context) noexcept;
   ContextId next_id_checked();
+  SWITCHYARD_COLD [[noreturn]] void throw_null_entry();
+  detail::Context* run_context(detail::Context* self) noexcept;
+  enum class Outcome { returned, canceled, failed };
+  detail::Context* finish(detail::Context* self, Outcome outcome, std::exception_ptr failure) noexcept;
   SWITCHYARD_NOINLINE void switch_slow(ContextId target);
   SWITCHYARD_COLD void on_attention();
   SWITCHYARD_COLD [[noreturn]] void throw_canceled(detail::Context* self);
@@ -143,11 +155,9 @@ class Environment {
   void defuse(ContextId id, std::uint64_t serial) noexcept;
   std::exception_ptr teardown() noexcept;
 
-  // Hot fields first: the switch path touches only these.
-  detail::Context* current_;
-  detail::Context* from_;
-  detail::ExceptionState* eh_globals_;
-  bool attention_ = false;  // a dead context to reap, a cancel or a failure is pending
+  // Hot fields first: the switch path touches only these. sw_.attention:
+  // a dead context to reap, a cancel or a failure is pending.
+  detail::SwitchState sw_;
   detail::ContextTable table_;
   spdlog::logger* log_;
   Stats counters_;
@@ -165,18 +175,35 @@ class Environment {
   detail::StackPool pool_;
 };
 
+namespace detail {
+template <class F>
+bool is_null_entry(const F& entry) noexcept {
+  if constexpr (requires { entry == nullptr; }) {
+    return entry == nullptr;  // function pointers, std::function, ...
+  } else {
+    return false;
+  }
+}
+}  // namespace detail
+
 template <class F>
   requires std::is_invocable_v<std::decay_t<F>&>
 ContextId Environment::create(F&& entry) {
   check_current();
-  ContextId id = next_id_checked();  // throws unsupported in disabled mode
-  detail::Context* context;
+  if (detail::is_null_entry(entry)) throw_null_entry();
+  const ContextId id = next_id_checked();  // throws unsupported in disabled mode
+  detail::Context* context = new_context(id);
   try {
-    context = new detail::EntryContext<std::decay_t<F>>(id, std::forward<F>(entry));
-  } catch (const std::bad_alloc&) {
-    throw Error(errc::resource_exhausted, "out of memory creating context " + std::to_string(id));
+    detail::install_entry<std::decay_t<F>>(context, context + 1, std::forward<F>(entry));
+  } catch (...) {
+    drop_new_context(context);
+    try {
+      throw;
+    } catch (const std::bad_alloc&) {
+      throw Error(errc::resource_exhausted, "out of memory for the entry of context " + std::to_string(id));
+    }
   }
-  return create_context(context);
+  return commit_context(context);
 }
 
 // Free-function shorthands on Environment::current().
@@ -190,25 +217,27 @@ bool destroy(ContextId target);
 
 }  // namespace switchyard
 
-#include "switchyard/detail/stack_switch_inl.hpp"
-
 namespace switchyard {
 
-// The fast path, inline on purpose: an out-of-line switch_to leaves the
-// CPU's return-address predictor out of step with Boost's jump and costs
-// about 2.6x raw Boost.Context; inline it is about 1.3x (docs/PERFORMANCE.md).
+// The fast path, inline on purpose: the switch itself is a call to
+// switchyard_swap, and everything around it (the ID lookup, the checks, the
+// exception-state swap) is a handful of instructions in the caller.
 SWITCHYARD_ALWAYS_INLINE void Environment::switch_to(ContextId target) {
   check_current();
-  detail::Context* self = current_;
+  detail::Context* self = sw_.current;
   detail::Context* next = table_.find(target);
-  if (SWITCHYARD_UNLIKELY(next == nullptr || next->state != ContextState::suspended || self->canceled)) {
+  // created and suspended are the two states a switch may resume.
+  if (SWITCHYARD_UNLIKELY(next == nullptr || next->state > ContextState::suspended || self->canceled)) {
     switch_slow(target);
     return;
   }
   ++counters_.switches;
   self->state = ContextState::suspended;
   next->state = ContextState::running;
-  detail::StackSwitch::jump(*this, self, next);
+#if !defined(SWITCHYARD_NO_LOGGING)
+  if (SWITCHYARD_UNLIKELY(log_->should_log(spdlog::level::trace))) detail::log_switch(log_, self->id, next->id);
+#endif
+  if (detail::StackSwitch::jump(sw_, self, next)) on_attention();
 }
 
 inline void switch_to(ContextId target) { Environment::current().switch_to(target); }

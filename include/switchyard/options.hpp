@@ -11,6 +11,10 @@ namespace switchyard {
 inline constexpr std::size_t default_stack_size = std::size_t{1} << 20;
 /// Smallest accepted stack: smaller requests are rounded up to this.
 inline constexpr std::size_t min_stack_size = std::size_t{16} << 10;
+/// Default guard region below each stack: 256 KiB of PROT_NONE address space
+/// (it costs no memory). A frame that jumps further than the guard is a stack
+/// clash that only -fstack-clash-protection catches (docs/SEMANTICS.md).
+inline constexpr std::size_t default_guard_size = std::size_t{256} << 10;
 /// Default bound of the per-environment cache of released stacks.
 inline constexpr std::size_t default_stack_cache = 64;
 
@@ -18,9 +22,14 @@ struct Options {
   /// Usable bytes per context stack, rounded up to whole pages and to at
   /// least min_stack_size.
   std::size_t stack_size = default_stack_size;
-  /// A PROT_NONE page below each stack, so an overflow faults instead of
-  /// silently corrupting the neighbouring memory.
+  /// A PROT_NONE guard region below each stack, so an overflow faults (and
+  /// is reported, naming the context) instead of silently corrupting the
+  /// neighbouring memory.
   bool guard_pages = true;
+  /// Bytes of that guard region, rounded up to whole pages; 0 means one
+  /// page. Larger guards catch larger single frames (a big local array near
+  /// the end of a stack) at the cost of address space only.
+  std::size_t guard_size = default_guard_size;
   /// false: disabled mode. The entry runs on the caller's stack, the
   /// environment exists with only the main context, and create / switch_to
   /// to any other ID throw Error{errc::unsupported}.

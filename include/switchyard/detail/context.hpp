@@ -1,12 +1,10 @@
 // The record of one context. Internal: reached only through Environment.
 #pragma once
 
-#include <boost/context/fiber.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <optional>
+#include <new>
 #include <type_traits>
 #include <utility>
 
@@ -17,8 +15,8 @@ namespace switchyard {
 /// Where a context is in its life.
 enum class ContextState : std::uint8_t {
   created,           ///< suspended, entry has not run yet
-  running,           ///< the active context
   suspended,         ///< suspended in switch_to
+  running,           ///< the active context
   awaiting_destroy,  ///< suspended in destroy(), waiting for its target to unwind
 };
 
@@ -34,43 +32,43 @@ struct ExceptionState {
   unsigned int uncaught_exceptions = 0;
 };
 
-/// One stack mapping handed out by StackPool. `top` is the highest address
-/// (stacks grow down); `size` the usable bytes below it.
-struct Stack {
-  void* top = nullptr;
-  std::size_t size = 0;
-};
-
-class Context {
- public:
+/// The record of a context. A context with a stack of its own keeps it in
+/// its stack's mapping, right above the usable bytes (see StackPool), so
+/// that switching to a cold context touches its table slot, the first cache
+/// line of this record and the stack line it was suspended on. The main
+/// context's record is a member of its Environment.
+///
+/// Hot first line: everything switch_to reads or writes.
+struct alignas(64) Context {
   explicit Context(ContextId id) noexcept : id(id) {}
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
-  virtual ~Context() = default;
 
-  /// Runs the entry on the context's own stack. The callable is moved onto
-  /// that stack first, so its captures are destroyed there (at the end, or
-  /// by the unwind of a destroy).
-  virtual void run() = 0;
-  /// True for contexts whose frames must never be unwound (C API): destroy
-  /// then releases the stack without resuming it.
-  virtual bool foreign_frames() const noexcept { return false; }
-
-  // The unblocker: the suspended continuation, valid while the context is
-  // suspended after its first run. Resuming consumes it.
-  boost::context::fiber cont;
-  ContextId id;
+  /// The unblocker: the stack pointer saved by the switch while the context
+  /// is suspended (created contexts: a frame that enters the trampoline).
+  void* sp = nullptr;
   ContextState state = ContextState::created;
   bool canceled = false;        // destroy() has started on this context
   bool cancel_pending = false;  // ContextCanceled not yet raised on landing
   bool cancel_defused = false;  // ContextCanceled::defuse() was called
-  ContextId awaiting = 0;       // while awaiting_destroy: the target
-  Context* destroyer = nullptr; // who called destroy() on us
-  Stack stack;
+  bool foreign = false;         // C frames: never unwound, released by destroy
   ExceptionState eh;
+  ContextId id;
   // Creation order list, for teardown (newest first) and introspection.
   Context* older = nullptr;
   Context* newer = nullptr;
+
+  // Second line: entry and bookkeeping, touched at start, end and destroy.
+  /// Runs the entry on the context's own stack; destroys the callable when
+  /// it ends, normally or by unwinding.
+  void (*run)(Context*) = nullptr;
+  /// Destroys the callable of a context that never ran (on the destroyer's
+  /// stack).
+  void (*discard)(Context*) noexcept = nullptr;
+  void* entry = nullptr;  // the callable, or a C function
+  void* arg = nullptr;    // the C function's argument
+  ContextId awaiting = 0;        // while awaiting_destroy: the target
+  Context* destroyer = nullptr;  // who called destroy() on us
   // Sanitizer bookkeeping; present in every build so the layout never
   // depends on compiler flags.
   void* asan_fake_stack = nullptr;
@@ -79,41 +77,72 @@ class Context {
   void* tsan_fiber = nullptr;
 };
 
-/// The main context: the thread's own stack, never run through run().
-class MainContext final : public Context {
- public:
+/// The main context: the thread's own stack, never entered through the
+/// trampoline; it is running from the start.
+struct MainContext final : Context {
   MainContext() noexcept : Context(main_context_id) { state = ContextState::running; }
-  void run() override {}
 };
 
-template <class F>
-class EntryContext final : public Context {
- public:
-  template <class G>
-  EntryContext(ContextId id, G&& entry) : Context(id), entry_(std::in_place, std::forward<G>(entry)) {}
+/// Bytes above a stack's usable area that hold its Context record and, when
+/// it fits, the entry callable (larger ones go to the heap, never onto the
+/// stack: a callable bigger than what is left of a small stack would be a
+/// frame that jumps the guard).
+/// The last `pool_meta_size` bytes belong to StackPool.
+inline constexpr std::size_t record_area_size = 512;
+inline constexpr std::size_t pool_meta_size = 64;
+inline constexpr std::size_t inline_entry_size = record_area_size - sizeof(Context) - pool_meta_size;
+static_assert(sizeof(Context) <= 192, "the record must leave room for inline callables");
 
-  void run() override {
-    F entry = std::move(*entry_);
-    entry_.reset();
-    std::invoke(entry);
+/// Installs the callable `entry` into `context`: in the record area at
+/// `slot` when it fits, else on the heap. Throws what F's constructor or
+/// operator new throws, leaving the context without an entry.
+template <class F, class G>
+void install_entry(Context* context, void* slot, G&& entry) {
+  constexpr bool fits = sizeof(F) <= inline_entry_size && alignof(F) <= alignof(Context);
+  F* callable;
+  if constexpr (fits) {
+    callable = ::new (slot) F(std::forward<G>(entry));
+  } else {
+    (void)slot;
+    callable = new F(std::forward<G>(entry));
   }
+  context->entry = callable;
+  context->run = [](Context* self) {
+    F* fn = static_cast<F*>(self->entry);
+    // Destroys the callable when the entry ends or unwinds: its captures die
+    // on the context's own stack, in the context's own execution.
+    struct Release {
+      F* fn;
+      ~Release() {
+        if constexpr (fits) {
+          fn->~F();
+        } else {
+          delete fn;
+        }
+      }
+    } release{fn};
+    std::invoke(*fn);
+  };
+  context->discard = [](Context* self) noexcept {
+    F* fn = static_cast<F*>(self->entry);
+    if constexpr (fits) {
+      fn->~F();
+    } else {
+      delete fn;
+    }
+  };
+}
 
- private:
-  std::optional<F> entry_;
-};
-
-/// A context whose entry is a C function. C frames have no destructors and
-/// may have no unwind tables, so it is never unwound: destroy() drops it.
-class ForeignContext final : public Context {
- public:
-  ForeignContext(ContextId id, void (*entry)(void*), void* arg) noexcept : Context(id), entry_(entry), arg_(arg) {}
-  void run() override { entry_(arg_); }
-  bool foreign_frames() const noexcept override { return true; }
-
- private:
-  void (*entry_)(void*);
-  void* arg_;
-};
+/// A context whose entry is the C function `entry(arg)`. C frames have no
+/// destructors and may have no unwind tables, so it is never unwound:
+/// destroy() releases its stack without resuming it.
+inline void install_c_entry(Context* context, void (*entry)(void*), void* arg) noexcept {
+  context->foreign = true;
+  context->entry = reinterpret_cast<void*>(entry);
+  context->arg = arg;
+  context->run = [](Context* self) { reinterpret_cast<void (*)(void*)>(self->entry)(self->arg); };
+  context->discard = [](Context*) noexcept {};
+}
 
 }  // namespace detail
 }  // namespace switchyard

@@ -20,15 +20,18 @@ inline constexpr std::size_t capacity = 1u << 15;
 /// Returned by add() when the table is full.
 inline constexpr int no_slot = -1;
 
-/// Records the guard page [guard_begin, guard_end) of a stack with
-/// `usable_size` usable bytes. Returns the slot, or no_slot when full.
-/// Any thread; lock-free.
-int add(const void* guard_begin, std::size_t guard_size, std::size_t usable_size) noexcept;
-/// Names the context that now owns the stack of `slot` (a cached stack is
-/// reused by a new ID). Any thread; a no-op for no_slot.
-void set_owner(int slot, std::uint64_t context_id) noexcept;
-/// Forgets the slot before its stack is unmapped. A no-op for no_slot.
-void remove(int slot) noexcept;
+/// Records the stack whose guard region is [guard_begin, guard_begin +
+/// guard_size) and whose usable bytes end at `top`, owned by context
+/// `owner`. Returns the slot, or no_slot when the table is full (then at
+/// once: a full table is not probed). Any thread; lock-free.
+int add(const void* guard_begin, std::size_t guard_size, const void* top, std::size_t usable_size,
+        std::uint64_t owner) noexcept;
+/// Names the context that now owns the stack (a cached stack is reused by a
+/// new ID). `slot` comes from memory a stray write may have reached: it is
+/// used only when in bounds and holding `guard_begin`, else looked up.
+void set_owner(int slot, const void* guard_begin, std::uint64_t context_id) noexcept;
+/// Forgets the stack before it is unmapped; `slot` is checked as above.
+void remove(int slot, const void* guard_begin) noexcept;
 
 /// Installs the SIGSEGV/SIGBUS handler once per process (chaining to the
 /// handler installed before it) and an alternate signal stack on the calling
@@ -36,10 +39,14 @@ void remove(int slot) noexcept;
 /// guard pages starts on a thread; idempotent and cheap after the first call.
 void prepare_thread();
 
-/// What the handler knows about `address`: true, with the owner and the
-/// usable size, when it lies in a registered guard page. Async-signal-safe;
-/// a host's own handler may call it.
-bool find(const void* address, std::uint64_t* context_id, std::size_t* usable_size) noexcept;
+/// What the handler knows about a fault at `address` while the thread's
+/// stack pointer was `stack_pointer`: true, with the owner and the usable
+/// size, when it is an overflow of the stack the thread runs on (the
+/// address is in that stack's guard region and the stack pointer in that
+/// stack, guard included; or the stack pointer itself is in the guard).
+/// A stray write into another stack's guard is not an overflow.
+/// Async-signal-safe; a host's own handler may call it.
+bool find(const void* address, const void* stack_pointer, std::uint64_t* context_id, std::size_t* usable_size) noexcept;
 
 /// Slots in use (for tests).
 std::size_t registered() noexcept;

@@ -1,9 +1,17 @@
 // Stacks for contexts: mmap'd mappings with an optional PROT_NONE guard
-// page, checked at every system call, and a bounded cache of released
+// region, checked at every system call, and a bounded cache of released
 // stacks. Owned by one environment; not thread-safe (it never needs to be).
+//
+// One mapping, low to high addresses:
+//
+//   [ guard region | usable stack (grows down) | record area ]
+//                                              ^ top
+//
+// The record area (record_area_size bytes, detail/context.hpp) holds the
+// context's record, its entry callable when small, and the pool's own note
+// (valgrind ID, overflow-table slot), which is never trusted unchecked.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <vector>
 
@@ -13,21 +21,27 @@ namespace switchyard::detail {
 
 class StackPool {
  public:
-  StackPool(std::size_t usable_size, bool guard_pages, std::size_t cache_bound);
+  /// Sizes as given in Options; rounded up to whole pages here. Sizes whose
+  /// rounding or sum overflows, or that no address space could hold, are
+  /// accepted and make every acquire() throw resource_exhausted.
+  StackPool(std::size_t usable_size, bool guard_pages, std::size_t guard_size, std::size_t cache_bound);
   StackPool(const StackPool&) = delete;
   StackPool& operator=(const StackPool&) = delete;
   ~StackPool();
 
   /// A stack from the cache, or a new mapping, for context `owner` (named by
-  /// the stack-overflow diagnostic; a cached stack changes owner). Throws
+  /// the stack-overflow diagnostic; a cached stack changes owner). Returns
+  /// its top: the start of its record area, above the usable bytes. Throws
   /// Error{errc::resource_exhausted} when mmap or mprotect fails (out of
-  /// memory, vm.max_map_count reached); nothing is leaked then.
-  Stack acquire(ContextId owner);
+  /// memory, vm.max_map_count reached) or the size cannot be mapped; nothing
+  /// is leaked then.
+  void* acquire(ContextId owner);
   /// Returns a stack to the cache, or unmaps it when the cache is full.
-  void release(Stack stack) noexcept;
+  void release(void* top) noexcept;
 
+  /// Usable bytes below top (0 when the requested size cannot be mapped).
   std::size_t usable_size() const noexcept { return usable_size_; }
-  bool guard_pages() const noexcept { return guard_pages_; }
+  std::size_t guard_size() const noexcept { return guard_size_; }
   std::size_t in_use() const noexcept { return in_use_; }
   std::size_t cached() const noexcept { return cache_.size(); }
 
@@ -35,25 +49,16 @@ class StackPool {
   static std::size_t mapped_in_process() noexcept;
 
  private:
-  void unmap(Stack stack) noexcept;
+  void unmap(void* top) noexcept;
+  char* base_of(void* top) const noexcept { return static_cast<char*>(top) - usable_size_ - guard_size_; }
 
   std::size_t usable_size_;
   std::size_t guard_size_;
-  bool guard_pages_;
+  std::size_t mapping_size_;  // 0: the sizes cannot be mapped
+  std::size_t requested_;     // for the error message
   std::size_t cache_bound_;
   std::size_t in_use_ = 0;
-  std::vector<Stack> cache_;
-};
-
-/// The allocator handed to Boost.Context for a preallocated stack: when a
-/// context's fiber ends, Boost calls deallocate(), which gives the stack back
-/// to its pool.
-struct PoolDeallocator {
-  StackPool* pool;
-  boost::context::stack_context allocate() = delete;
-  void deallocate(boost::context::stack_context& sctx) noexcept {
-    pool->release(Stack{sctx.sp, sctx.size});
-  }
+  std::vector<void*> cache_;
 };
 
 }  // namespace switchyard::detail
