@@ -28,6 +28,13 @@ inline constexpr bool under_asan = true;
 inline constexpr bool under_asan = false;
 #endif
 
+#if defined(SWITCHYARD_SWITCH_BACKEND_BOOST) && defined(__x86_64__)
+/// Boost.Context's x86-64 switch reloads the whole MXCSR (flags included).
+inline constexpr bool boost_switch_on_x86 = true;
+#else
+inline constexpr bool boost_switch_on_x86 = false;
+#endif
+
 /// Counts constructions and destructions, so a test can prove that every
 /// object on a context's stack was destroyed exactly once.
 struct Tracked {
