@@ -70,7 +70,7 @@ TEST_CASE("at level off nothing is logged, and the level can change while an env
   });
 }
 
-TEST_CASE("resource exhaustion is logged at warn") {
+TEST_CASE("resource exhaustion is logged at warn" * test::forks) {
   CapturedLogger captured(spdlog::level::warn);
   test::ChildResult child = test::run_in_child([&] {
     sy::Options options;

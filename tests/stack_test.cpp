@@ -81,7 +81,7 @@ TEST_CASE("stacks without guard pages work the same") {
   }, options);
 }
 
-TEST_CASE("an exhausted address space is resource_exhausted, and the environment keeps working") {
+TEST_CASE("an exhausted address space is resource_exhausted, and the environment keeps working" * test::forks) {
   test::ChildResult child = test::run_in_child([] {
     sy::run_main([] {
       sy::Environment& env = sy::Environment::current();
@@ -130,7 +130,7 @@ TEST_CASE("an exhausted address space is resource_exhausted, and the environment
 }
 
 TEST_CASE("the mapping limit (vm.max_map_count) is resource_exhausted, never a stack without guard" *
-          doctest::skip(test::under_asan)) {
+          doctest::skip(test::under_asan) * test::forks) {
   test::ChildResult child = test::run_in_child([] {
     sy::Options options;
     options.stack_cache = 0;

@@ -35,6 +35,10 @@ inline constexpr bool boost_switch_on_x86 = true;
 inline constexpr bool boost_switch_on_x86 = false;
 #endif
 
+/// Marks a test case that forks or starts threads. qemu-user cannot run
+/// those, so the aarch64 run leaves this suite out (--test-suite-exclude).
+inline const auto forks = doctest::test_suite("forks");
+
 /// Counts constructions and destructions, so a test can prove that every
 /// object on a context's stack was destroyed exactly once.
 struct Tracked {
