@@ -106,6 +106,7 @@ void sy_options_init(sy_options* options) {
   options->stack_size = sy::default_stack_size;
   options->guard_pages = 1;
   options->enabled = 1;
+  options->guard_size = sy::default_guard_size;
 }
 
 sy_status sy_run_main(int (*main_fn)(void* arg), void* arg, const sy_options* options, int* result) {
@@ -115,6 +116,7 @@ sy_status sy_run_main(int (*main_fn)(void* arg), void* arg, const sy_options* op
     if (options->stack_size != 0) cpp_options.stack_size = options->stack_size;
     cpp_options.guard_pages = options->guard_pages != 0;
     cpp_options.enabled = options->enabled != 0;
+    if (options->guard_size != 0) cpp_options.guard_size = options->guard_size;
   }
   try {
     sy::run_main(

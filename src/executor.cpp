@@ -276,6 +276,17 @@ void Executor::launch(std::unique_ptr<detail::EnvironmentJob> job) {
   auto body = [this, owned = std::shared_ptr<detail::EnvironmentJob>(std::move(job))]() noexcept {
     fiber_main(*owned);
   };
+  if (raw->options.stack_size > max_stack_size) {
+    // Boost.Fiber's stack allocators round the size up unchecked: refuse
+    // sizes whose rounding could wrap before they get there.
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      --live_;
+    }
+    throw Error(errc::resource_exhausted, "Executor: a stack of " + std::to_string(raw->options.stack_size) +
+                                              " bytes cannot be mapped (at most " + std::to_string(max_stack_size) +
+                                              ")");
+  }
   try {
     const std::size_t size = raw->options.stack_size < min_stack_size ? min_stack_size : raw->options.stack_size;
     if (raw->options.guard_pages) {

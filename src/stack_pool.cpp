@@ -37,10 +37,6 @@ bool round_up(std::size_t n, std::size_t to, std::size_t* out) noexcept {
   return true;
 }
 
-// No mapping can be larger than the address space a process has: 2^47 bytes
-// on x86-64 and aarch64 Linux with 4-level page tables. Sizes above it are
-// refused up front (mmap would fail too, but only after the arithmetic).
-constexpr std::size_t max_mapping = std::size_t{1} << 47;
 
 // The pool's note in the last bytes of a stack's record area. A neighbour's
 // stack clash could reach it, so nothing in it is used unchecked: the
@@ -71,10 +67,10 @@ StackPool::StackPool(std::size_t usable_size, bool guard_pages, std::size_t guar
   std::size_t mapping = 0;
   // Checked arithmetic: absurd sizes leave mapping_size_ at 0, and every
   // acquire() then reports them (tests/stack_test.cpp, "absurd sizes").
-  if (round_up(usable_size < min_stack_size ? min_stack_size : usable_size, page, &usable) &&
+  if (usable_size <= max_stack_size && guard_size <= max_stack_size &&
+      round_up(usable_size < min_stack_size ? min_stack_size : usable_size, page, &usable) &&
       (!guard_pages || round_up(guard_size == 0 ? page : guard_size, page, &guard)) &&
-      !__builtin_add_overflow(usable, guard, &mapping) && !__builtin_add_overflow(mapping, page, &mapping) &&
-      mapping <= max_mapping) {
+      !__builtin_add_overflow(usable, guard, &mapping) && !__builtin_add_overflow(mapping, page, &mapping)) {
     // The record area takes the page above the usable bytes.
     usable_size_ = usable;
     guard_size_ = guard;
@@ -99,7 +95,7 @@ void* StackPool::acquire(ContextId owner) {
   }
   if (mapping_size_ == 0) {
     throw Error(errc::resource_exhausted, "cannot allocate a context stack: a stack of " + std::to_string(requested_) +
-                                              " usable bytes (plus its guard region) cannot be mapped");
+                                              " usable bytes (plus its guard region) cannot be mapped (at most " + std::to_string(max_stack_size) + " bytes each)");
   }
   // MAP_NORESERVE: pages are committed when touched, so a large default
   // stack costs only what the context really uses.

@@ -2,6 +2,9 @@
 
 #include <sys/resource.h>
 
+#include <cstdint>
+#include <memory>
+#include <string>
 #include <vector>
 
 namespace {
@@ -162,4 +165,66 @@ TEST_CASE("the mapping limit (vm.max_map_count) is resource_exhausted, never a s
   INFO(child.stderr_text);
   CHECK(child.exited);
   CHECK(child.exit_code == 0);
+}
+
+TEST_CASE("absurd stack and guard sizes are resource_exhausted at create, never a crash or a tiny stack") {
+  const std::size_t absurd[] = {SIZE_MAX, SIZE_MAX - 4095, std::size_t{1} << 63, sy::max_stack_size + 1};
+  for (std::size_t size : absurd) {
+    CAPTURE(size);
+    for (bool guard : {false, true}) {
+      sy::Options options;
+      if (guard) {
+        options.guard_size = size;  // a sane stack with an absurd guard region
+      } else {
+        options.stack_size = size;
+      }
+      test::run([&](sy::Environment& env) {
+        if (!guard) CHECK(env.options().stack_size == size);  // reported as asked, not as a wrapped value
+        try {
+          env.create([] { sy::switch_to(sy::main_context_id); });
+          FAIL("create succeeded with an unmappable size");
+        } catch (const sy::Error& e) {
+          CHECK(e.code() == sy::errc::resource_exhausted);
+          CHECK(std::string(e.what()).find("cannot be mapped") != std::string::npos);
+        }
+        CHECK(env.live_contexts() == 0);
+        CHECK(env.stats().live_stacks == 0);
+      }, options);
+    }
+  }
+}
+
+TEST_CASE("the guard region is an option, rounded to pages; 0 means one page") {
+  sy::Options options;
+  CHECK(options.guard_size == sy::default_guard_size);
+  options.guard_size = 100000;
+  test::run([](sy::Environment& env) { CHECK(env.options().guard_size == 102400); }, options);
+  options.guard_size = 0;
+  test::run([](sy::Environment& env) { CHECK(env.options().guard_size == 4096); }, options);
+}
+
+TEST_CASE("an entry callable larger than the record area is kept off the context's stack") {
+  // A 64 KiB capture on a 16 KiB stack: moved onto the stack it would be a
+  // single frame four times the stack, jumping the guard (a stack clash).
+  struct Big {
+    unsigned char bytes[64 * 1024];
+  };
+  auto big = std::make_unique<Big>();
+  for (std::size_t i = 0; i < sizeof big->bytes; ++i) big->bytes[i] = static_cast<unsigned char>(i * 7);
+  sy::Options options;
+  options.stack_size = 16 * 1024;
+  test::run([&](sy::Environment& env) {
+    unsigned sum = 0;
+    test::Tracked tracked(1);
+    const sy::ContextId id = env.create([copy = *big, &sum, tracked] {
+      for (unsigned char b : copy.bytes) sum += b;
+      sy::switch_to(sy::main_context_id);
+    });
+    env.switch_to(id);
+    unsigned expected = 0;
+    for (unsigned char b : big->bytes) expected += b;
+    CHECK(sum == expected);
+    env.destroy(id);
+    CHECK(test::Tracked::alive == 1);  // the capture's copy was destroyed, once
+  }, options);
 }

@@ -62,13 +62,18 @@ std::size_t parse_size(const std::string& text) {
     usage_error("--stack-size: not a size: " + text);
   }
   const std::string suffix = text.substr(used);
+  unsigned shift = 0;
   if (suffix == "K" || suffix == "k") {
-    value <<= 10;
+    shift = 10;
   } else if (suffix == "M" || suffix == "m") {
-    value <<= 20;
+    shift = 20;
   } else if (!suffix.empty()) {
     usage_error("--stack-size: unknown suffix in " + text);
   }
+  if (text[0] == '-' || value > (sy::max_stack_size >> shift)) {
+    usage_error("--stack-size: " + text + " is out of range (at most " + std::to_string(sy::max_stack_size >> 20) + "M)");
+  }
+  value <<= shift;
   if (value == 0) usage_error("--stack-size must be positive");
   return static_cast<std::size_t>(value);
 }

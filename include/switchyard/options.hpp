@@ -9,6 +9,10 @@ namespace switchyard {
 /// recursion fit. Pages are only committed when touched, so an idle context
 /// costs about one page of RSS whatever this is.
 inline constexpr std::size_t default_stack_size = std::size_t{1} << 20;
+/// Largest stack or guard region that can be asked for (1 TiB): larger
+/// sizes, and sizes whose page rounding overflows, make create() (and
+/// Executor::spawn) throw Error{errc::resource_exhausted}.
+inline constexpr std::size_t max_stack_size = std::size_t{1} << 40;
 /// Smallest accepted stack: smaller requests are rounded up to this.
 inline constexpr std::size_t min_stack_size = std::size_t{16} << 10;
 /// Default guard region below each stack: 256 KiB of PROT_NONE address space

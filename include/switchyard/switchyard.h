@@ -42,13 +42,16 @@ typedef enum sy_status {
 
 /* Options of an environment. Always fill with sy_options_init() first. */
 typedef struct sy_options {
-  size_t stack_size; /* usable bytes per context stack; 0 means the default (1 MiB) */
-  int guard_pages;   /* nonzero: a PROT_NONE page below each stack (default 1) */
+  size_t stack_size; /* usable bytes per context stack; 0 means the default (1 MiB).
+                        Sizes that cannot be mapped (over 1 TiB, or whose page
+                        rounding overflows) make sy_create give SY_ENOMEM. */
+  int guard_pages;   /* nonzero: a PROT_NONE guard region below each stack (default 1) */
   int enabled;       /* 0: disabled mode, sy_create and sy_switch_to give SY_ENOTSUP */
+  size_t guard_size; /* bytes of that guard region; 0 means the default (256 KiB) */
 } sy_options;
 
-/* Fills `options` with the defaults: 1 MiB stacks, guard pages, enabled.
- * Does nothing when `options` is NULL. */
+/* Fills `options` with the defaults: 1 MiB stacks, 256 KiB guard regions,
+ * enabled. Does nothing when `options` is NULL. */
 void sy_options_init(sy_options *options);
 
 /* Runs main_fn(arg) as the main context (ID 0) of a new environment on the

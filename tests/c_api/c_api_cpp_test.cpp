@@ -195,3 +195,24 @@ TEST_CASE("sy_last_error is per thread") {
   CHECK(other.empty());
   CHECK(mentions("sy_switch_to(5)"));
 }
+
+TEST_CASE("sy_create with an unmappable stack size is SY_ENOMEM, and the environment goes on") {
+  for (std::size_t size : {SIZE_MAX, SIZE_MAX - 4095, std::size_t{1} << 62}) {
+    CAPTURE(size);
+    sy_options options;
+    sy_options_init(&options);
+    options.stack_size = size;
+    const sy_status status = run_c_main(
+        [] {
+          sy_context_id id = 0;
+          CHECK(sy_create(park_in_main, nullptr, &id) == SY_ENOMEM);
+          CHECK(mentions("cannot be mapped"));
+          sy_context_id active = 1;
+          CHECK(sy_active(&active) == SY_OK);
+          CHECK(active == 0);
+        },
+        &options);
+    CHECK(status == SY_OK);
+    CHECK(sy::mapped_stacks() == 0);
+  }
+}

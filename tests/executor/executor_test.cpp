@@ -177,6 +177,24 @@ TEST_SUITE("executor.basics") {
     ex.close();
     CHECK_THROWS_AS(ex.spawn([] {}), sy::Error);
   }
+
+  TEST_CASE("spawn with an unmappable stack size is resource_exhausted, and the executor goes on") {
+    sy::Executor ex;
+    for (std::size_t size : {SIZE_MAX, SIZE_MAX - 4095, sy::max_stack_size + 1}) {
+      CAPTURE(size);
+      sy::Options options;
+      options.stack_size = size;
+      try {
+        ex.spawn([] { return 1; }, options);
+        FAIL("spawn accepted an unmappable stack size");
+      } catch (const sy::Error& e) {
+        CHECK(e.code() == sy::errc::resource_exhausted);
+      }
+    }
+    auto h = ex.spawn([] { return 3; });
+    ex.run();
+    CHECK(h.get() == 3);
+  }
 }
 
 TEST_SUITE("executor.blocking") {
