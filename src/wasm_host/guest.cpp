@@ -1,5 +1,6 @@
 #include "guest.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -194,17 +195,42 @@ int Guest::run() {
   return terminated_ ? status_ : 0;
 }
 
+// Regions come from memory.grow, above everything the guest has. Growth
+// is geometric (a quarter of the memory at a time, cut into regions for the
+// free list), so engines that copy the memory on growth copy it a few times,
+// not once per context. When the 4 GiB of wasm32 run out, later contexts get
+// smaller regions (halving, down to 64 KiB) rather than ENOMEM: a guest
+// linked with a large stack may still make thousands of contexts.
 bool Guest::allocate_region(Region& region) {
-  if (!free_regions_.empty()) {
-    region = free_regions_.back();
-    free_regions_.pop_back();
-    return true;
+  for (size_t i = free_regions_.size(); i-- > 0;) {
+    if (free_regions_[i].top - free_regions_[i].base == region_size_ || i == 0) {
+      region = free_regions_[i];
+      free_regions_.erase(free_regions_.begin() + long(i));
+      return true;
+    }
   }
-  const int64_t old_pages = engine_->memory_grow(region_size_ / kPage);
-  if (old_pages < 0) return false;
-  region.base = uint32_t(old_pages) * kPage;
-  region.top = region.base + region_size_;
-  return true;
+  const uint64_t size = engine_->memory_size();
+  const uint32_t region_pages = region_size_ / kPage;
+  uint32_t pages = std::max<uint32_t>(region_pages, uint32_t(size / 4 / kPage) / region_pages * region_pages);
+  for (;;) {
+    const int64_t old_pages = engine_->memory_grow(pages);
+    if (old_pages >= 0) {
+      const uint32_t base = uint32_t(old_pages) * kPage;
+      for (uint32_t k = pages / region_pages; k-- > 1;) {
+        free_regions_.push_back({base + k * region_size_, base + (k + 1) * region_size_});
+      }
+      region = {base, base + region_size_};
+      return true;
+    }
+    if (pages > region_pages) {
+      pages = region_pages;
+    } else if (region_size_ > kPage) {
+      region_size_ = std::max<uint32_t>(kPage, region_size_ / 2 / kPage * kPage);
+      return allocate_region(region);
+    } else {
+      return false;
+    }
+  }
 }
 
 void Guest::apply_stack(Context& context) {
