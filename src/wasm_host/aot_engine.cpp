@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -265,7 +266,14 @@ class AotEngine final : public Engine {
   explicit AotEngine(Guest& guest) : guest_(guest) {}
   ~AotEngine() override {
     if (instance_ != nullptr) free_(instance_);
-    if (library_ != nullptr) ::dlclose(library_);
+    if (library_ == nullptr) return;
+    // The runtime's registry of function types is per library, shared by
+    // the instances of one module (--instances): the last one frees it.
+    if (--users()[library_] == 0) {
+      users().erase(library_);
+      if (auto free_runtime = reinterpret_cast<void (*)()>(::dlsym(library_, "wasm_rt_free"))) free_runtime();
+    }
+    ::dlclose(library_);
   }
 
   const char* name() const override { return "aot"; }
@@ -286,6 +294,7 @@ class AotEngine final : public Engine {
       error = path + ": cannot load the compiled module " + library + ": " + ::dlerror();
       return false;
     }
+    ++users()[library_];
     bool ok = true;
     auto sym = [&](const char* name) {
       void* p = ::dlsym(library_, name);
@@ -367,6 +376,11 @@ class AotEngine final : public Engine {
   }
 
  private:
+  static std::map<void*, int>& users() {
+    static std::map<void*, int> count;
+    return count;
+  }
+
   static int host_call(void* guest, unsigned index, const uint64_t* args, uint64_t* result) {
     Guest& g = *static_cast<Guest*>(guest);
     *result = g.call_import(index, args);
