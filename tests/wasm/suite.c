@@ -486,26 +486,6 @@ static int case_sleep(void) {
   return check_finish("sleep");
 }
 
-/* ---- round-trip cost (docs/PERFORMANCE.md; not a test) ---------------------- */
-
-static void bounce(void) {
-  for (;;) wasix_context_switch(wasix_context_main);
-}
-
-static int case_bench(int rounds) {
-  struct timespec t0, t1;
-  double ns;
-  int i;
-  CHECK_OK(wasix_context_create(&ctx_a, bounce));
-  for (i = 0; i < 1000; ++i) wasix_context_switch(ctx_a);
-  clock_gettime(CLOCK_MONOTONIC, &t0);
-  for (i = 0; i < rounds; ++i) wasix_context_switch(ctx_a);
-  clock_gettime(CLOCK_MONOTONIC, &t1);
-  ns = ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / rounds;
-  printf("guest round trip (context_switch there and back): %.1f ns\n", ns);
-  return check_finish("bench");
-}
-
 int main(int argc, char **argv) {
   const char *name = argc > 1 ? argv[1] : "";
   if (strcmp(name, "switching") == 0) return case_switching();
@@ -521,7 +501,6 @@ int main(int argc, char **argv) {
   if (strcmp(name, "wasi") == 0) return case_wasi(argc, argv);
   if (strcmp(name, "sandbox") == 0) return case_sandbox();
   if (strcmp(name, "sleep") == 0) return case_sleep();
-  if (strcmp(name, "bench") == 0) return case_bench(argc > 2 ? atoi(argv[2]) : 1000000);
   fprintf(stderr, "usage: suite.wasm CASE (unknown case '%s')\n", name);
   return 2;
 }
