@@ -78,7 +78,7 @@ static inline wasix_context_id_t __wasix_context_main(void) { return 0; }
  * `void (void)` function), ENOMEM (no linear memory left for the context's
  * shadow stack). */
 static inline int wasix_context_create(wasix_context_id_t *context_id, void (*entrypoint)(void)) {
-  if (context_id == 0 || entrypoint == 0) return __wasix_context_result(EINVAL);
+  if (!context_id || !entrypoint) return __wasix_context_result(EINVAL);
   return __wasix_context_result(__wasix_import_context_create(context_id, entrypoint));
 }
 
