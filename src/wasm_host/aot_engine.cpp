@@ -48,7 +48,7 @@ constexpr uint32_t kMaxDepth = 1000000000u;
 constexpr size_t kBytesPerFrame = 160;
 constexpr size_t kReserve = 128 * 1024;
 // Bump when the glue or the compile flags change: it is part of the cache key.
-constexpr const char* kGlueVersion = "glue-3";
+constexpr const char* kGlueVersion = "glue-4";
 constexpr int kUnwindCode = 100;
 
 thread_local jmp_buf* current_pad = nullptr;
@@ -145,8 +145,10 @@ bool write_glue(const ModuleInfo& info, const std::string& header, const std::st
        "#include <setjmp.h>\n#include <stdlib.h>\n#include <string.h>\n#include \"guest.h\"\n\n"
        "typedef int (*sy_call_fn)(void* guest, unsigned index, const uint64_t* args, uint64_t* result);\n"
        "typedef jmp_buf* (*sy_trap_fn)(int code);\n"
-       "static sy_call_fn sy_call;\nstatic sy_trap_fn sy_trap;\n\n"
-       "void sy_glue_set_host(sy_call_fn call, sy_trap_fn trap) { sy_call = call; sy_trap = trap; }\n"
+       "typedef int (*sy_switch_fn)(void* guest, uint64_t target, uint32_t* result);\n"
+       "static sy_call_fn sy_call;\nstatic sy_trap_fn sy_trap;\nstatic sy_switch_fn sy_switch;\n\n"
+       "void sy_glue_set_host(sy_call_fn call, sy_trap_fn trap, sy_switch_fn fast_switch) {\n"
+       "  sy_call = call; sy_trap = trap; sy_switch = fast_switch;\n}\n"
        "void sy_glue_trap_handler(wasm_rt_trap_t code) { longjmp(*sy_trap((int)code), (int)code); }\n"
        "static void sy_unwind(void) { longjmp(*sy_trap(" << kUnwindCode << "), " << kUnwindCode << "); }\n\n";
   std::vector<std::string> import_modules;
@@ -162,6 +164,12 @@ bool write_glue(const ModuleInfo& info, const std::string& header, const std::st
     if (result == nullptr || f.signature.results.size() > 1) {
       error = "unsupported import result type for " + f.module + "." + f.name;
       return false;
+    }
+    if (f.module == "wasix_32v1" && f.name == "context_switch" && f.signature == Signature{"I", "i"}) {
+      // The hot path: straight to the host's switch, no dispatch.
+      c << "u32 " << function << "(" << module_struct << "* guest, u64 target) {\n"
+        << "  uint32_t result = 0;\n  if (sy_switch(guest, target, &result)) sy_unwind();\n  return result;\n}\n\n";
+      continue;
     }
     c << result << " " << function << "(" << module_struct << "* guest";
     for (size_t k = 0; k < f.signature.params.size(); ++k) {
@@ -301,8 +309,8 @@ class AotEngine final : public Engine {
       if (p == nullptr) ok = false;
       return p;
     };
-    auto set_host = reinterpret_cast<void (*)(int (*)(void*, unsigned, const uint64_t*, uint64_t*), jmp_buf* (*)(int))>(
-        sym("sy_glue_set_host"));
+    auto set_host = reinterpret_cast<void (*)(int (*)(void*, unsigned, const uint64_t*, uint64_t*), jmp_buf* (*)(int),
+                                              int (*)(void*, uint64_t, uint32_t*))>(sym("sy_glue_set_host"));
     auto instantiate = reinterpret_cast<int (*)(void**, void*, jmp_buf*)>(sym("sy_glue_instantiate"));
     free_ = reinterpret_cast<void (*)(void*)>(sym("sy_glue_free"));
     start_ = reinterpret_cast<int (*)(void*, jmp_buf*)>(sym("sy_glue_start"));
@@ -320,7 +328,7 @@ class AotEngine final : public Engine {
       return false;
     }
     depth_ = depth();
-    set_host(&AotEngine::host_call, &AotEngine::trap_pad);
+    set_host(&AotEngine::host_call, &AotEngine::trap_pad, &Guest::switch_for_engine);
     jmp_buf pad;
     current_pad = &pad;
     const uint32_t saved_depth = *depth_;

@@ -253,12 +253,18 @@ uint32_t Guest::context_create(uint32_t id_pointer, uint32_t entrypoint) {
   return 0;
 }
 
-uint32_t Guest::context_switch(uint64_t target) {
+__attribute__((always_inline)) inline uint32_t Guest::context_switch(uint64_t target) {
   if (target == active_->id) return 0;
   const auto it = contexts_.find(target);
   if (it == contexts_.end() || it->second->done || it->second->cancel) return W_INVAL;
   switch_into(*it->second);
   return 0;
+}
+
+int Guest::switch_for_engine(void* guest, uint64_t target, uint32_t* result) {
+  Guest& g = *static_cast<Guest*>(guest);
+  *result = g.context_switch(target);
+  return g.must_unwind() ? 1 : 0;
 }
 
 uint32_t Guest::context_destroy(uint64_t target) {
@@ -273,7 +279,7 @@ uint32_t Guest::context_destroy(uint64_t target) {
 // switches back, with the running context's shadow stack and engine state
 // restored. Holds no object with a destructor across the switch: the stack
 // it runs on may be dropped while suspended here.
-void Guest::switch_into(Context& target) {
+__attribute__((always_inline)) inline void Guest::switch_into(Context& target) {
   Context& self = *active_;
   self.saved_sp = engine_->stack_pointer();
   engine_->suspend(*self.engine);

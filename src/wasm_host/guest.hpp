@@ -112,6 +112,11 @@ class Guest {
   // WASIX contexts (module wasix_32v1); results are WASI errno values.
   uint32_t context_create(uint32_t id_pointer, uint32_t entrypoint);
   uint32_t context_switch(uint64_t target);
+  /// context_switch for engines that call it directly rather than through
+  /// call_import (aot): the fewer frames between guest code and the stack
+  /// switch, the fewer mispredicted returns after it. Returns nonzero when
+  /// the running context must unwind; the WASI errno goes to *result.
+  static int switch_for_engine(void* guest, uint64_t target, uint32_t* result);
   uint32_t context_destroy(uint64_t target);
 
   /// Every host function the guest may import.
