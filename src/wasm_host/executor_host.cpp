@@ -4,7 +4,6 @@
 #include "executor_host.hpp"
 
 #include <boost/fiber/operations.hpp>
-
 #include <chrono>
 
 #include "guest.hpp"

@@ -20,11 +20,19 @@ constexpr uint32_t W_FAULT = 21, W_INVAL = 28, W_NOMEM = 48;
 
 thread_local Guest* current_guest = nullptr;
 
-uint32_t round_up_pages(uint64_t bytes) { return uint32_t((bytes + kPage - 1) / kPage); }
+uint32_t round_up_pages(uint64_t bytes) {
+  return uint32_t((bytes + kPage - 1) / kPage);
+}
 
-uint64_t wasix_context_create(Guest& g, const uint64_t* a) { return g.context_create(uint32_t(a[0]), uint32_t(a[1])); }
-uint64_t wasix_context_switch(Guest& g, const uint64_t* a) { return g.context_switch(a[0]); }
-uint64_t wasix_context_destroy(Guest& g, const uint64_t* a) { return g.context_destroy(a[0]); }
+uint64_t wasix_context_create(Guest& g, const uint64_t* a) {
+  return g.context_create(uint32_t(a[0]), uint32_t(a[1]));
+}
+uint64_t wasix_context_switch(Guest& g, const uint64_t* a) {
+  return g.context_switch(a[0]);
+}
+uint64_t wasix_context_destroy(Guest& g, const uint64_t* a) {
+  return g.context_destroy(a[0]);
+}
 
 }  // namespace
 
@@ -38,9 +46,15 @@ uint64_t GuestMemory::u64(uint64_t offset) const {
   std::memcpy(&v, at(offset), 8);
   return v;
 }
-void GuestMemory::put_u16(uint64_t offset, uint16_t value) const { std::memcpy(at(offset), &value, 2); }
-void GuestMemory::put_u32(uint64_t offset, uint32_t value) const { std::memcpy(at(offset), &value, 4); }
-void GuestMemory::put_u64(uint64_t offset, uint64_t value) const { std::memcpy(at(offset), &value, 8); }
+void GuestMemory::put_u16(uint64_t offset, uint16_t value) const {
+  std::memcpy(at(offset), &value, 2);
+}
+void GuestMemory::put_u32(uint64_t offset, uint32_t value) const {
+  std::memcpy(at(offset), &value, 4);
+}
+void GuestMemory::put_u64(uint64_t offset, uint64_t value) const {
+  std::memcpy(at(offset), &value, 8);
+}
 
 /// A WASIX context of this guest. Everything the host keeps for it lives
 /// here, on the heap, never on the context's own stack: destroying the
@@ -49,11 +63,11 @@ struct Guest::Context {
   Guest* guest = nullptr;
   sy_context_id id = 0;
   uint32_t entry = 0;
-  Region region;            // its shadow stack in linear memory
-  uint32_t saved_sp = 0;    // __stack_pointer while suspended
-  bool started = false;     // has run its entry (its stack holds wasm frames)
-  bool done = false;        // its wasm frames are gone; it waits in the trampoline
-  bool cancel = false;      // being destroyed: unwind, then go back to return_to
+  Region region;          // its shadow stack in linear memory
+  uint32_t saved_sp = 0;  // __stack_pointer while suspended
+  bool started = false;   // has run its entry (its stack holds wasm frames)
+  bool done = false;      // its wasm frames are gone; it waits in the trampoline
+  bool cancel = false;    // being destroyed: unwind, then go back to return_to
   Context* return_to = nullptr;
   std::unique_ptr<EngineContext> engine;
 };
@@ -62,7 +76,9 @@ Guest::Guest(GuestOptions options) : options_(std::move(options)) {}
 
 Guest::~Guest() = default;
 
-Guest* Guest::current() { return current_guest; }
+Guest* Guest::current() {
+  return current_guest;
+}
 
 const std::vector<HostFunction>& Guest::host_functions() {
   static const std::vector<HostFunction> table = [] {
@@ -129,12 +145,15 @@ bool Guest::load(std::string& error) {
   if (!engine_->instantiate(path, bytes_, info_, error)) return false;
   std::vector<uint8_t>().swap(bytes_);
   if (!wasi_.init(options_.args, options_.env, options_.dirs, error)) return false;
-  region_size_ = round_up_pages(info_.linked_stack_size() != 0 ? info_.linked_stack_size() : kDefaultShadowStack) * kPage;
+  region_size_ =
+      round_up_pages(info_.linked_stack_size() != 0 ? info_.linked_stack_size() : kDefaultShadowStack) * kPage;
   stack_limits_ = info_.exports_name("__set_stack_limits");
   return true;
 }
 
-bool Guest::must_unwind() const { return terminated_ || (active_ != nullptr && active_->cancel); }
+bool Guest::must_unwind() const {
+  return terminated_ || (active_ != nullptr && active_->cancel);
+}
 
 void Guest::name_context(Context& context, char* out, size_t size) const {
   if (&context == main_) {

@@ -31,7 +31,7 @@ using ImportHandler = uint64_t (*)(Guest&, const uint64_t* args);
 struct HostFunction {
   const char* module;
   const char* name;
-  const char* params;   // Signature letters, see module_info.hpp
+  const char* params;  // Signature letters, see module_info.hpp
   const char* results;
   ImportHandler handler;
 };
@@ -39,8 +39,8 @@ struct HostFunction {
 struct GuestOptions {
   std::string engine = "interp";
   std::vector<Preopen> dirs;
-  std::vector<std::string> env;   // NAME=VALUE
-  size_t stack_size = 0;          // native stack of each context; 0: switchyard's default
+  std::vector<std::string> env;  // NAME=VALUE
+  size_t stack_size = 0;         // native stack of each context; 0: switchyard's default
   std::string module_path;
   std::vector<std::string> args;  // argv as the guest sees it; argv[0] is the module path
 };

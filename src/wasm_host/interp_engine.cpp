@@ -66,12 +66,12 @@ class InterpEngine final : public Engine {
       const size_t index = function_index++;
       const std::string results = guest_.import(index).results;
       const std::string params = guest_.import(index).params;
-      wi::HostFunc::Ptr func = wi::HostFunc::New(
-          store_, *type,
-          [this, index, params, results](wi::Thread&, const wi::Values& in, wi::Values& out,
-                                         wi::Trap::Ptr* out_trap) -> wabt::Result {
-            return call_host(index, params, results, in, out, out_trap);
-          });
+      wi::HostFunc::Ptr func =
+          wi::HostFunc::New(store_, *type,
+                            [this, index, params, results](wi::Thread&, const wi::Values& in, wi::Values& out,
+                                                           wi::Trap::Ptr* out_trap) -> wabt::Result {
+                              return call_host(index, params, results, in, out, out_trap);
+                            });
       imports.push_back(func.ref());
     }
     wi::Trap::Ptr trap;
@@ -192,6 +192,8 @@ class InterpEngine final : public Engine {
 
 }  // namespace
 
-std::unique_ptr<Engine> make_interp_engine(Guest& guest) { return std::make_unique<InterpEngine>(guest); }
+std::unique_ptr<Engine> make_interp_engine(Guest& guest) {
+  return std::make_unique<InterpEngine>(guest);
+}
 
 }  // namespace switchyard_wasm

@@ -40,9 +40,12 @@ bool parse_size(const char* text, size_t& out) {
   const unsigned long long value = std::strtoull(text, &end, 10);
   if (end == text || errno != 0) return false;
   unsigned long long scale = 1;
-  if (*end == 'k' || *end == 'K') scale = 1024, ++end;
-  else if (*end == 'm' || *end == 'M') scale = 1024 * 1024, ++end;
-  else if (*end == 'g' || *end == 'G') scale = 1024ull * 1024 * 1024, ++end;
+  if (*end == 'k' || *end == 'K')
+    scale = 1024, ++end;
+  else if (*end == 'm' || *end == 'M')
+    scale = 1024 * 1024, ++end;
+  else if (*end == 'g' || *end == 'G')
+    scale = 1024ull * 1024 * 1024, ++end;
   if (*end != '\0' || value == 0) return false;
   out = size_t(value * scale);
   return true;
@@ -52,7 +55,9 @@ struct RunArgs {
   sw::Guest* guest;
 };
 
-int run_one(void* argument) { return static_cast<RunArgs*>(argument)->guest->run(); }
+int run_one(void* argument) {
+  return static_cast<RunArgs*>(argument)->guest->run();
+}
 
 }  // namespace
 
@@ -90,7 +95,8 @@ int main(int argc, char** argv) {
       if (dir.host.empty() || dir.guest.empty()) usage_error("bad --dir '" + value + "'");
       options.dirs.push_back(dir);
     } else if (name == "--env") {
-      if (value.find('=') == std::string::npos || value[0] == '=') usage_error("bad --env '" + value + "' (NAME=VALUE)");
+      if (value.find('=') == std::string::npos || value[0] == '=')
+        usage_error("bad --env '" + value + "' (NAME=VALUE)");
       options.env.push_back(value);
     } else if (name == "--stack-size") {
       if (!parse_size(value.c_str(), options.stack_size) || options.stack_size < 16 * 1024) {

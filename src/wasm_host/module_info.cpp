@@ -59,14 +59,37 @@ class Reader {
       const uint8_t op = byte();
       if (op == 0x0b) return is_i32;
       switch (op) {
-        case 0x41: value = sleb(); is_i32 = true; break;
-        case 0x42: sleb(); is_i32 = false; break;
-        case 0x43: skip(4); is_i32 = false; break;
-        case 0x44: skip(8); is_i32 = false; break;
-        case 0x23: uleb(); is_i32 = false; break;  // global.get
-        case 0xd2: uleb(); is_i32 = false; break;  // ref.func
-        case 0xd0: byte(); is_i32 = false; break;  // ref.null
-        default: is_i32 = false; break;            // extended const: opaque
+        case 0x41:
+          value = sleb();
+          is_i32 = true;
+          break;
+        case 0x42:
+          sleb();
+          is_i32 = false;
+          break;
+        case 0x43:
+          skip(4);
+          is_i32 = false;
+          break;
+        case 0x44:
+          skip(8);
+          is_i32 = false;
+          break;
+        case 0x23:
+          uleb();
+          is_i32 = false;
+          break;  // global.get
+        case 0xd2:
+          uleb();
+          is_i32 = false;
+          break;  // ref.func
+        case 0xd0:
+          byte();
+          is_i32 = false;
+          break;  // ref.null
+        default:
+          is_i32 = false;
+          break;  // extended const: opaque
       }
     }
   }
@@ -78,11 +101,16 @@ class Reader {
 
 char letter(uint8_t type) {
   switch (type) {
-    case 0x7f: return 'i';
-    case 0x7e: return 'I';
-    case 0x7d: return 'f';
-    case 0x7c: return 'F';
-    default: return '?';
+    case 0x7f:
+      return 'i';
+    case 0x7e:
+      return 'I';
+    case 0x7d:
+      return 'f';
+    case 0x7c:
+      return 'F';
+    default:
+      return '?';
   }
 }
 
@@ -139,11 +167,24 @@ bool parse_module(const std::vector<uint8_t>& bytes, ModuleInfo& out, std::strin
               continue;
             }
             const char* what = "?";
-            if (kind == 1) { what = "table"; s.byte(); s.limits(); }
-            else if (kind == 2) { what = "memory"; s.limits(); }
-            else if (kind == 3) { what = "global"; s.byte(); s.byte(); ++imported_globals; }
-            else if (kind == 4) { what = "tag"; s.byte(); s.uleb(); }
-            else throw std::runtime_error("unknown import kind");
+            if (kind == 1) {
+              what = "table";
+              s.byte();
+              s.limits();
+            } else if (kind == 2) {
+              what = "memory";
+              s.limits();
+            } else if (kind == 3) {
+              what = "global";
+              s.byte();
+              s.byte();
+              ++imported_globals;
+            } else if (kind == 4) {
+              what = "tag";
+              s.byte();
+              s.uleb();
+            } else
+              throw std::runtime_error("unknown import kind");
             out.other_imports.push_back(module + "." + name + " (" + what + ")");
           }
           break;
@@ -191,7 +232,8 @@ bool parse_module(const std::vector<uint8_t>& bytes, ModuleInfo& out, std::strin
           }
           break;
         }
-        default: break;
+        default:
+          break;
       }
     }
   } catch (const std::exception& e) {

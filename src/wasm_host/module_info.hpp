@@ -29,11 +29,11 @@ struct ModuleInfo {
   std::vector<FunctionImport> function_imports;
   std::vector<std::string> other_imports;  // "module.name (kind)" of non-function imports
   std::vector<std::string> exports;
-  bool has_memory = false;               // defined (not imported) memory 0
-  bool stack_pointer_known = false;      // global 0 is a defined mutable i32 with an i32.const init
+  bool has_memory = false;           // defined (not imported) memory 0
+  bool stack_pointer_known = false;  // global 0 is a defined mutable i32 with an i32.const init
   uint32_t initial_stack_pointer = 0;
-  uint32_t data_end = 0;                 // highest end of an active data segment at an i32.const offset
-  uint32_t lowest_data = UINT32_MAX;     // lowest start of such a segment
+  uint32_t data_end = 0;              // highest end of an active data segment at an i32.const offset
+  uint32_t lowest_data = UINT32_MAX;  // lowest start of such a segment
 
   bool exports_name(const std::string& name) const;
   /// The size of the stack wasm-ld gave the module (-z stack-size), as far

@@ -28,57 +28,135 @@ namespace {
 
 // WASI errno values (the same as wasi-libc's <errno.h>).
 enum : uint32_t {
-  W_SUCCESS = 0, W_2BIG = 1, W_ACCES = 2, W_AGAIN = 6, W_BADF = 8, W_BUSY = 10, W_EXIST = 20, W_FAULT = 21,
-  W_FBIG = 22, W_INTR = 27, W_INVAL = 28, W_IO = 29, W_ISDIR = 31, W_LOOP = 32, W_MFILE = 33, W_MLINK = 34,
-  W_NAMETOOLONG = 37, W_NFILE = 41, W_NODEV = 43, W_NOENT = 44, W_NOMEM = 48, W_NOSPC = 51, W_NOSYS = 52,
-  W_NOTDIR = 54, W_NOTEMPTY = 55, W_NOTSUP = 58, W_NOTTY = 59, W_NXIO = 60, W_OVERFLOW = 61, W_PERM = 63,
-  W_PIPE = 64, W_RANGE = 68, W_ROFS = 69, W_SPIPE = 70, W_TXTBSY = 74, W_XDEV = 75, W_NOTCAPABLE = 76,
+  W_SUCCESS = 0,
+  W_2BIG = 1,
+  W_ACCES = 2,
+  W_AGAIN = 6,
+  W_BADF = 8,
+  W_BUSY = 10,
+  W_EXIST = 20,
+  W_FAULT = 21,
+  W_FBIG = 22,
+  W_INTR = 27,
+  W_INVAL = 28,
+  W_IO = 29,
+  W_ISDIR = 31,
+  W_LOOP = 32,
+  W_MFILE = 33,
+  W_MLINK = 34,
+  W_NAMETOOLONG = 37,
+  W_NFILE = 41,
+  W_NODEV = 43,
+  W_NOENT = 44,
+  W_NOMEM = 48,
+  W_NOSPC = 51,
+  W_NOSYS = 52,
+  W_NOTDIR = 54,
+  W_NOTEMPTY = 55,
+  W_NOTSUP = 58,
+  W_NOTTY = 59,
+  W_NXIO = 60,
+  W_OVERFLOW = 61,
+  W_PERM = 63,
+  W_PIPE = 64,
+  W_RANGE = 68,
+  W_ROFS = 69,
+  W_SPIPE = 70,
+  W_TXTBSY = 74,
+  W_XDEV = 75,
+  W_NOTCAPABLE = 76,
 };
 
 uint32_t wasi_errno(int host) {
   switch (host) {
-    case 0: return W_SUCCESS;
-    case E2BIG: return W_2BIG;
-    case EACCES: return W_ACCES;
-    case EAGAIN: return W_AGAIN;
-    case EBADF: return W_BADF;
-    case EBUSY: return W_BUSY;
-    case EEXIST: return W_EXIST;
-    case EFAULT: return W_FAULT;
-    case EFBIG: return W_FBIG;
-    case EINTR: return W_INTR;
-    case EINVAL: return W_INVAL;
-    case EISDIR: return W_ISDIR;
-    case ELOOP: return W_LOOP;
-    case EMFILE: return W_MFILE;
-    case EMLINK: return W_MLINK;
-    case ENAMETOOLONG: return W_NAMETOOLONG;
-    case ENFILE: return W_NFILE;
-    case ENODEV: return W_NODEV;
-    case ENOENT: return W_NOENT;
-    case ENOMEM: return W_NOMEM;
-    case ENOSPC: return W_NOSPC;
-    case ENOSYS: return W_NOSYS;
-    case ENOTDIR: return W_NOTDIR;
-    case ENOTEMPTY: return W_NOTEMPTY;
-    case EOPNOTSUPP: return W_NOTSUP;
-    case ENOTTY: return W_NOTTY;
-    case ENXIO: return W_NXIO;
-    case EOVERFLOW: return W_OVERFLOW;
-    case EPERM: return W_PERM;
-    case EPIPE: return W_PIPE;
-    case ERANGE: return W_RANGE;
-    case EROFS: return W_ROFS;
-    case ESPIPE: return W_SPIPE;
-    case ETXTBSY: return W_TXTBSY;
-    case EXDEV: return W_NOTCAPABLE;  // openat2 RESOLVE_BENEATH: the path leaves the preopen
-    default: return W_IO;
+    case 0:
+      return W_SUCCESS;
+    case E2BIG:
+      return W_2BIG;
+    case EACCES:
+      return W_ACCES;
+    case EAGAIN:
+      return W_AGAIN;
+    case EBADF:
+      return W_BADF;
+    case EBUSY:
+      return W_BUSY;
+    case EEXIST:
+      return W_EXIST;
+    case EFAULT:
+      return W_FAULT;
+    case EFBIG:
+      return W_FBIG;
+    case EINTR:
+      return W_INTR;
+    case EINVAL:
+      return W_INVAL;
+    case EISDIR:
+      return W_ISDIR;
+    case ELOOP:
+      return W_LOOP;
+    case EMFILE:
+      return W_MFILE;
+    case EMLINK:
+      return W_MLINK;
+    case ENAMETOOLONG:
+      return W_NAMETOOLONG;
+    case ENFILE:
+      return W_NFILE;
+    case ENODEV:
+      return W_NODEV;
+    case ENOENT:
+      return W_NOENT;
+    case ENOMEM:
+      return W_NOMEM;
+    case ENOSPC:
+      return W_NOSPC;
+    case ENOSYS:
+      return W_NOSYS;
+    case ENOTDIR:
+      return W_NOTDIR;
+    case ENOTEMPTY:
+      return W_NOTEMPTY;
+    case EOPNOTSUPP:
+      return W_NOTSUP;
+    case ENOTTY:
+      return W_NOTTY;
+    case ENXIO:
+      return W_NXIO;
+    case EOVERFLOW:
+      return W_OVERFLOW;
+    case EPERM:
+      return W_PERM;
+    case EPIPE:
+      return W_PIPE;
+    case ERANGE:
+      return W_RANGE;
+    case EROFS:
+      return W_ROFS;
+    case ESPIPE:
+      return W_SPIPE;
+    case ETXTBSY:
+      return W_TXTBSY;
+    case EXDEV:
+      return W_NOTCAPABLE;  // openat2 RESOLVE_BENEATH: the path leaves the preopen
+    default:
+      return W_IO;
   }
 }
-uint32_t last_errno() { return wasi_errno(errno); }
+uint32_t last_errno() {
+  return wasi_errno(errno);
+}
 
 // Filetypes.
-enum : uint8_t { FT_UNKNOWN = 0, FT_BLOCK = 1, FT_CHAR = 2, FT_DIR = 3, FT_REGULAR = 4, FT_SOCKET_STREAM = 6, FT_SYMLINK = 7 };
+enum : uint8_t {
+  FT_UNKNOWN = 0,
+  FT_BLOCK = 1,
+  FT_CHAR = 2,
+  FT_DIR = 3,
+  FT_REGULAR = 4,
+  FT_SOCKET_STREAM = 6,
+  FT_SYMLINK = 7
+};
 
 uint8_t filetype_of(mode_t mode) {
   if (S_ISREG(mode)) return FT_REGULAR;
@@ -92,22 +170,33 @@ uint8_t filetype_of(mode_t mode) {
 
 uint8_t filetype_of_dirent(unsigned char type) {
   switch (type) {
-    case DT_REG: return FT_REGULAR;
-    case DT_DIR: return FT_DIR;
-    case DT_CHR: return FT_CHAR;
-    case DT_BLK: return FT_BLOCK;
-    case DT_LNK: return FT_SYMLINK;
-    case DT_SOCK: return FT_SOCKET_STREAM;
-    default: return FT_UNKNOWN;
+    case DT_REG:
+      return FT_REGULAR;
+    case DT_DIR:
+      return FT_DIR;
+    case DT_CHR:
+      return FT_CHAR;
+    case DT_BLK:
+      return FT_BLOCK;
+    case DT_LNK:
+      return FT_SYMLINK;
+    case DT_SOCK:
+      return FT_SOCKET_STREAM;
+    default:
+      return FT_UNKNOWN;
   }
 }
 
-uint64_t nanoseconds(const timespec& t) { return uint64_t(t.tv_sec) * 1000000000u + uint64_t(t.tv_nsec); }
+uint64_t nanoseconds(const timespec& t) {
+  return uint64_t(t.tv_sec) * 1000000000u + uint64_t(t.tv_nsec);
+}
 
 constexpr uint64_t kAllRights = (uint64_t(1) << 29) - 1;
 constexpr uint64_t kRightRead = uint64_t(1) << 1, kRightWrite = uint64_t(1) << 6, kRightReaddir = uint64_t(1) << 14;
 
-uint32_t a32(const uint64_t* a, int i) { return uint32_t(a[i]); }
+uint32_t a32(const uint64_t* a, int i) {
+  return uint32_t(a[i]);
+}
 
 // The guest's string at [pointer, pointer + length), or false (EFAULT, or
 // EINVAL for an embedded NUL).
@@ -187,8 +276,8 @@ uint32_t gather(Guest& g, uint32_t iovs, uint32_t count, std::vector<iovec>& out
   return W_SUCCESS;
 }
 
-#define FD_OR_BADF(name, number)              \
-  Wasi::Fd* name = g.wasi().fd(number);       \
+#define FD_OR_BADF(name, number)        \
+  Wasi::Fd* name = g.wasi().fd(number); \
   if (name == nullptr) return W_BADF;
 
 // ---- args, environ -----------------------------------------------------------
@@ -216,20 +305,37 @@ uint32_t strings_get(Guest& g, const std::vector<std::string>& strings, uint32_t
   return W_SUCCESS;
 }
 
-uint64_t args_sizes_get(Guest& g, const uint64_t* a) { return strings_sizes(g, g.wasi().args, a32(a, 0), a32(a, 1)); }
-uint64_t args_get(Guest& g, const uint64_t* a) { return strings_get(g, g.wasi().args, a32(a, 0), a32(a, 1)); }
-uint64_t environ_sizes_get(Guest& g, const uint64_t* a) { return strings_sizes(g, g.wasi().env, a32(a, 0), a32(a, 1)); }
-uint64_t environ_get(Guest& g, const uint64_t* a) { return strings_get(g, g.wasi().env, a32(a, 0), a32(a, 1)); }
+uint64_t args_sizes_get(Guest& g, const uint64_t* a) {
+  return strings_sizes(g, g.wasi().args, a32(a, 0), a32(a, 1));
+}
+uint64_t args_get(Guest& g, const uint64_t* a) {
+  return strings_get(g, g.wasi().args, a32(a, 0), a32(a, 1));
+}
+uint64_t environ_sizes_get(Guest& g, const uint64_t* a) {
+  return strings_sizes(g, g.wasi().env, a32(a, 0), a32(a, 1));
+}
+uint64_t environ_get(Guest& g, const uint64_t* a) {
+  return strings_get(g, g.wasi().env, a32(a, 0), a32(a, 1));
+}
 
 // ---- clocks, random, scheduling, exit ------------------------------------------
 
 bool host_clock(uint32_t id, clockid_t& out) {
   switch (id) {
-    case 0: out = CLOCK_REALTIME; return true;
-    case 1: out = CLOCK_MONOTONIC; return true;
-    case 2: out = CLOCK_PROCESS_CPUTIME_ID; return true;
-    case 3: out = CLOCK_THREAD_CPUTIME_ID; return true;
-    default: return false;
+    case 0:
+      out = CLOCK_REALTIME;
+      return true;
+    case 1:
+      out = CLOCK_MONOTONIC;
+      return true;
+    case 2:
+      out = CLOCK_PROCESS_CPUTIME_ID;
+      return true;
+    case 3:
+      out = CLOCK_THREAD_CPUTIME_ID;
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -603,9 +709,9 @@ uint64_t fd_renumber(Guest& g, const uint64_t* a) {
 
 // ---- paths -----------------------------------------------------------------------
 
-#define PRE_DIR(name, number)                     \
-  Wasi::Fd* name = g.wasi().fd(number);           \
-  if (name == nullptr) return W_BADF;             \
+#define PRE_DIR(name, number)           \
+  Wasi::Fd* name = g.wasi().fd(number); \
+  if (name == nullptr) return W_BADF;   \
   if (!name->directory) return W_NOTDIR;
 
 uint64_t path_open(Guest& g, const uint64_t* a) {
@@ -709,9 +815,8 @@ uint64_t path_rename(Guest& g, const uint64_t* a) {
   Parent from_parent(from_dir->host, from), to_parent(to_dir->host, to);
   if (from_parent.error) return from_parent.error;
   if (to_parent.error) return to_parent.error;
-  return ::renameat(from_parent.fd, from_parent.leaf.c_str(), to_parent.fd, to_parent.leaf.c_str()) == 0
-             ? W_SUCCESS
-             : last_errno();
+  return ::renameat(from_parent.fd, from_parent.leaf.c_str(), to_parent.fd, to_parent.leaf.c_str()) == 0 ? W_SUCCESS
+                                                                                                         : last_errno();
 }
 
 // The link's text is not checked: whatever it says, resolving it later
@@ -734,13 +839,16 @@ uint64_t path_readlink(Guest& g, const uint64_t* a) {
   if (!g.memory().valid(buffer, length) || !g.memory().valid(used_out, 4)) return W_FAULT;
   Parent parent(dir->host, path);
   if (parent.error) return parent.error;
-  const ssize_t n = ::readlinkat(parent.fd, parent.leaf.c_str(), reinterpret_cast<char*>(g.memory().at(buffer)), length);
+  const ssize_t n =
+      ::readlinkat(parent.fd, parent.leaf.c_str(), reinterpret_cast<char*>(g.memory().at(buffer)), length);
   if (n < 0) return last_errno();
   g.memory().put_u32(used_out, uint32_t(n));
   return W_SUCCESS;
 }
 
-uint64_t not_supported(Guest&, const uint64_t*) { return W_NOSYS; }
+uint64_t not_supported(Guest&, const uint64_t*) {
+  return W_NOSYS;
+}
 
 }  // namespace
 

@@ -43,19 +43,19 @@ class Wasi {
 
   /// Opens the preopens (fds 3, 4, ...). False with `error` if one cannot
   /// be opened as a directory.
-  bool init(const std::vector<std::string>& args, const std::vector<std::string>& env,
-            const std::vector<Preopen>& dirs, std::string& error);
+  bool init(const std::vector<std::string>& args, const std::vector<std::string>& env, const std::vector<Preopen>& dirs,
+            std::string& error);
 
   /// The host functions of wasi_snapshot_preview1.
   static const std::vector<HostFunction>& functions();
 
   struct Fd {
-    int host = -1;          // -1: a free slot
+    int host = -1;  // -1: a free slot
     bool preopen = false;
     bool directory = false;
-    bool owned = true;      // closed by us (not stdio)
-    std::string guest_name; // preopens only
-    DIR* dir = nullptr;     // fd_readdir stream, opened lazily
+    bool owned = true;       // closed by us (not stdio)
+    std::string guest_name;  // preopens only
+    DIR* dir = nullptr;      // fd_readdir stream, opened lazily
   };
   Fd* fd(uint32_t number);
   uint32_t add_fd(const Fd& entry);
