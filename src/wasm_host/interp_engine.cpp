@@ -25,10 +25,33 @@ namespace wi = wabt::interp;
 // frames (termination or destroy); never shown.
 constexpr const char* kUnwind = "switchyard-wasm: unwinding";
 
+// wabt 1.0.32 fixes a Thread's call stack at 64 KiB of frames (about 1,600),
+// the capacity of Thread::frames_ (PushCall traps when size == capacity),
+// and offers no option to change it. Reserving more raises the limit, so
+// the depth follows --stack-size as under aot. frames_ is private: it is
+// reached through an explicit instantiation, which may name private members
+// (a compile error, not undefined behaviour, if wabt ever renames it).
+struct ThreadFrames {
+  using type = std::vector<wi::Frame> wi::Thread::*;
+  friend type member_of(ThreadFrames);
+};
+template <typename Tag, typename Tag::type Member>
+struct PrivateMember {
+  friend typename Tag::type member_of(Tag) { return Member; }
+};
+template struct PrivateMember<ThreadFrames, &wi::Thread::frames_>;
+
 struct InterpContext final : EngineContext {
-  explicit InterpContext(wi::Store& store) : thread(store) {}
+  InterpContext(wi::Store& store, size_t frames) : thread(store) {
+    auto& stack = thread.*member_of(ThreadFrames{});
+    if (frames > stack.capacity()) stack.reserve(frames);
+  }
   wi::Thread thread;
 };
+
+// One wasm frame per this many bytes of --stack-size: the same budget as
+// aot's (aot_engine.cpp), though here the frames live on the heap.
+constexpr size_t kBytesPerFrame = 160;
 
 class InterpEngine final : public Engine {
  public:
@@ -127,7 +150,10 @@ class InterpEngine final : public Engine {
     return type.params.empty() && type.results.empty();
   }
 
-  std::unique_ptr<EngineContext> new_context(bool) override { return std::make_unique<InterpContext>(store_); }
+  std::unique_ptr<EngineContext> new_context(bool) override {
+    const size_t stack = guest_.options().stack_size != 0 ? guest_.options().stack_size : 1024 * 1024;
+    return std::make_unique<InterpContext>(store_, stack / kBytesPerFrame);
+  }
 
   RunOutcome run_start(EngineContext& context) override { return call(context, **start_); }
 
