@@ -194,7 +194,11 @@ int Guest::run() {
   main->guest = this;
   main->started = true;
   main->region.top = info_.initial_stack_pointer;
-  main->region.base = info_.initial_stack_pointer - std::min(info_.initial_stack_pointer, info_.linked_stack_size());
+  // Main keeps the stack the linker gave it; when its size is unknown, its
+  // lower limit for stack checks is 0.
+  const uint32_t main_size = info_.linked_stack_size();
+  main->region.base =
+      main_size != 0 ? info_.initial_stack_pointer - std::min(info_.initial_stack_pointer, main_size) : 0;
   main->engine = engine_->new_context(true);
   main_ = main.get();
   active_ = main_;
