@@ -48,7 +48,7 @@ constexpr uint32_t kMaxDepth = 1000000000u;
 constexpr size_t kBytesPerFrame = 160;
 constexpr size_t kReserve = 128 * 1024;
 // Bump when the glue or the compile flags change: it is part of the cache key.
-constexpr const char* kGlueVersion = "glue-4";
+constexpr const char* kGlueVersion = "glue-5";
 constexpr int kUnwindCode = 100;
 
 thread_local jmp_buf* current_pad = nullptr;
@@ -205,15 +205,9 @@ bool write_glue(const ModuleInfo& info, const std::string& header, const std::st
     c << "}\n\n";
   }
   const bool limits = info.exports_name("__set_stack_limits");
-  if (header.find("u32 w2c_g0;") == std::string::npos ||
-      header.find("wasm_rt_funcref_table_t w2c_T0;") == std::string::npos) {
-    // A module without a table has no entrypoints; one without global 0 as
-    // a defined i32 has no __stack_pointer we can manage.
-    if (header.find("u32 w2c_g0;") == std::string::npos) {
-      error = "the module has no defined i32 global 0 (__stack_pointer)";
-      return false;
-    }
-  }
+  // A module without a table has no entrypoints (every create is EINVAL);
+  // one without a defined i32 global 0 has no __stack_pointer to manage.
+  const bool stack_pointer = header.find("u32 w2c_g0;") != std::string::npos;
   const bool table = header.find("wasm_rt_funcref_table_t w2c_T0;") != std::string::npos;
   // The instantiate call passes the guest as every import module's instance.
   const size_t open = header.find("void Z_guest_instantiate(");
@@ -261,9 +255,11 @@ bool write_glue(const ModuleInfo& info, const std::string& header, const std::st
        "int64_t sy_glue_memory_grow(void* inst, uint32_t pages) {\n"
        "  uint32_t old = wasm_rt_grow_memory(Z_guestZ_memory(inst), pages);\n"
        "  return old == 0xffffffffu ? -1 : (int64_t)old;\n}\n"
-       "uint32_t sy_glue_get_sp(void* inst) { return ((I*)inst)->w2c_g0; }\n"
-       "void sy_glue_set_sp(void* inst, uint32_t value) { ((I*)inst)->w2c_g0 = value; }\n"
-       "void sy_glue_set_stack_limits(void* inst, uint32_t base, uint32_t limit) {\n";
+    << (stack_pointer ? "uint32_t sy_glue_get_sp(void* inst) { return ((I*)inst)->w2c_g0; }\n"
+                        "void sy_glue_set_sp(void* inst, uint32_t value) { ((I*)inst)->w2c_g0 = value; }\n"
+                      : "uint32_t sy_glue_get_sp(void* inst) { (void)inst; return 0; }\n"
+                        "void sy_glue_set_sp(void* inst, uint32_t value) { (void)inst; (void)value; }\n")
+    << "void sy_glue_set_stack_limits(void* inst, uint32_t base, uint32_t limit) {\n";
   if (limits) {
     c << "  Z_guestZ___set_stack_limits(inst, base, limit);\n";
   } else {

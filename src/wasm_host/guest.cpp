@@ -266,9 +266,10 @@ uint32_t Guest::context_create(uint32_t id_pointer, uint32_t entrypoint) {
   auto context = std::make_unique<Context>();
   context->guest = this;
   context->entry = entrypoint;
-  if (!allocate_region(context->region)) return W_NOMEM;
+  // No __stack_pointer (not a wasm-ld module): no shadow stack to give.
+  if (info_.stack_pointer_known && !allocate_region(context->region)) return W_NOMEM;
   if (sy_create(trampoline, context.get(), &context->id) != SY_OK) {
-    free_regions_.push_back(context->region);
+    if (info_.stack_pointer_known) free_regions_.push_back(context->region);
     return W_NOMEM;
   }
   memory_.put_u64(id_pointer, context->id);
@@ -334,7 +335,7 @@ void Guest::discard(Context& context) {
                  static_cast<unsigned long long>(context.id), sy_last_error());
     std::abort();
   }
-  free_regions_.push_back(context.region);
+  if (info_.stack_pointer_known) free_regions_.push_back(context.region);
   contexts_.erase(context.id);
 }
 
@@ -360,7 +361,7 @@ uint64_t Guest::finish_entry(Context& context) {
   active_ = &context;
   context.started = true;
   context.engine = engine_->new_context(false);
-  engine_->set_stack_pointer(context.region.top);
+  if (info_.stack_pointer_known) engine_->set_stack_pointer(context.region.top);
   apply_stack(context);
   const RunOutcome outcome = engine_->run_entry(*context.engine, context.entry);
   context.done = true;

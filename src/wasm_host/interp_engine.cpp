@@ -69,7 +69,7 @@ class InterpEngine final : public Engine {
 
   const char* name() const override { return "interp"; }
 
-  bool instantiate(const std::string& path, const std::vector<uint8_t>& bytes, const ModuleInfo&,
+  bool instantiate(const std::string& path, const std::vector<uint8_t>& bytes, const ModuleInfo& info,
                    std::string& error) override {
     wabt::Errors errors;
     wi::ModuleDesc desc;
@@ -111,12 +111,12 @@ class InterpEngine final : public Engine {
       if (name == "__set_stack_limits") set_limits_ = std::make_unique<wi::Func::Ptr>(store_, ref);
       if (name == "memory") memory_ = std::make_unique<wi::Memory::Ptr>(store_, ref);
     }
-    if (!instance.globals().empty()) {
+    if (info.stack_pointer_known) {
       stack_pointer_ = std::make_unique<wi::Global::Ptr>(store_, instance.globals()[0]);
     }
     if (!instance.tables().empty()) table_ = std::make_unique<wi::Table::Ptr>(store_, instance.tables()[0]);
-    if (!start_ || !memory_ || !stack_pointer_) {
-      error = path + ": needs an exported _start and memory and a global __stack_pointer";
+    if (!start_ || !memory_) {
+      error = path + ": needs an exported _start and memory";
       return false;
     }
     helper_ = std::make_unique<wi::Thread>(store_);
@@ -131,8 +131,10 @@ class InterpEngine final : public Engine {
     return int64_t(old);
   }
 
-  uint32_t stack_pointer() override { return (*stack_pointer_)->Get().Get<uint32_t>(); }
-  void set_stack_pointer(uint32_t value) override { (*stack_pointer_)->UnsafeSet(wi::Value::Make(value)); }
+  uint32_t stack_pointer() override { return stack_pointer_ ? (*stack_pointer_)->Get().Get<uint32_t>() : 0; }
+  void set_stack_pointer(uint32_t value) override {
+    if (stack_pointer_) (*stack_pointer_)->UnsafeSet(wi::Value::Make(value));
+  }
 
   void set_stack_limits(uint32_t base, uint32_t limit) override {
     if (!set_limits_) return;
