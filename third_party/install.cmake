@@ -7,6 +7,10 @@ install(TARGETS switchyard switchyard_executor EXPORT switchyardTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The WebAssembly host, when built (SWITCHYARD_BUILD_WASM_HOST and wabt found).
+if(TARGET switchyard-wasm)
+  install(TARGETS switchyard-wasm RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
 install(EXPORT switchyardTargets NAMESPACE switchyard:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/switchyard)
 
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/switchyardConfig.cmake.in

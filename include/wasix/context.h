@@ -29,6 +29,10 @@
  *   such an exception must pass through its frames.
  * - exit() from any context ends the process normally and flushes stdio.
  * - The default context stack is 1 MiB with a guard page below it.
+ *
+ * Compiled for wasm32 (clang --target=wasm32-wasi), the header declares the
+ * WASIX imports instead and defines the same functions on top of them; see
+ * below, and README "WebAssembly guests".
  */
 #ifndef WASIX_CONTEXT_H
 #define WASIX_CONTEXT_H
@@ -41,6 +45,54 @@ extern "C" {
 
 /* A context's ID, valid in the environment (thread) that created it. */
 typedef uint64_t wasix_context_id_t;
+
+#if defined(__wasm32__) || defined(__wasi__)
+/* WebAssembly guests (clang --target=wasm32-wasi): the same four functions,
+ * as inline wrappers over the WASIX imports a host provides (module
+ * "wasix_32v1", as wasmer defines them; switchyard-wasm implements them on
+ * switchyard contexts). Each import returns a WASI errno (0 on success);
+ * the wrappers store it in errno, whose values in wasi-libc are the WASI
+ * ones, and return -1, or 0 on success. A function pointer is a table index
+ * in wasm32, so the entrypoint travels as such. */
+#include <errno.h>
+
+__attribute__((import_module("wasix_32v1"), import_name("context_create"))) int32_t
+__wasix_import_context_create(wasix_context_id_t *new_context_ptr, void (*entrypoint)(void));
+__attribute__((import_module("wasix_32v1"), import_name("context_switch"))) int32_t
+__wasix_import_context_switch(wasix_context_id_t target_context_id);
+__attribute__((import_module("wasix_32v1"), import_name("context_destroy"))) int32_t
+__wasix_import_context_destroy(wasix_context_id_t context_id);
+
+#define wasix_context_main (__wasix_context_main())
+
+static inline int __wasix_context_result(int32_t wasi_errno) {
+  if (wasi_errno == 0) return 0;
+  errno = (int)wasi_errno;
+  return -1;
+}
+
+/* The main context of the guest: 0. */
+static inline wasix_context_id_t __wasix_context_main(void) { return 0; }
+
+/* Errors: EINVAL (NULL pointer or entrypoint, or an entrypoint that is not a
+ * `void (void)` function), ENOMEM (no linear memory left for the context's
+ * shadow stack). */
+static inline int wasix_context_create(wasix_context_id_t *context_id, void (*entrypoint)(void)) {
+  if (!context_id || !entrypoint) return __wasix_context_result(EINVAL);
+  return __wasix_context_result(__wasix_import_context_create(context_id, entrypoint));
+}
+
+/* Errors: EINVAL (target not suspended: unknown, destroyed or finished). */
+static inline int wasix_context_switch(wasix_context_id_t target_context_id) {
+  return __wasix_context_result(__wasix_import_context_switch(target_context_id));
+}
+
+/* Errors: EINVAL (the active context or the main context). */
+static inline int wasix_context_destroy(wasix_context_id_t context_id) {
+  return __wasix_context_result(__wasix_import_context_destroy(context_id));
+}
+
+#else /* native */
 
 /* The ID of the main context of the calling thread's environment: 0. */
 #define wasix_context_main (__wasix_context_main())
@@ -61,6 +113,8 @@ int wasix_context_switch(wasix_context_id_t target_context_id);
 /* Destroys a suspended context and releases its stack.
  * Errors: EINVAL (the active context or the main context). */
 int wasix_context_destroy(wasix_context_id_t context_id);
+
+#endif /* native */
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -69,6 +69,25 @@ for program in c99_consumer wasix_consumer; do
 done
 check_programs "$work/pc"
 
+# The installed WebAssembly host (when this build made one), running the
+# same WASIX consumer built unchanged as a wasm32-wasi guest against the
+# installed header.
+if [ -x "$build/src/wasm_host/switchyard-wasm" ]; then
+  echo "== installed switchyard-wasm with wasix_consumer.c as a wasm32-wasi guest"
+  host=$prefix/bin/switchyard-wasm
+  [ -x "$host" ] || fail "switchyard-wasm is not installed in $prefix/bin"
+  if command -v clang-14 >/dev/null && [ -f /usr/lib/wasm32-wasi/libc.a ] && [ -x "$host" ]; then
+    mkdir -p "$work/wasm"
+    clang-14 --target=wasm32-wasi --sysroot=/usr -std=c99 -pedantic -Wall -Wextra -Werror \
+      -I"$prefix/include" "$here/consumer/wasix_consumer.c" -o "$work/wasm/wasix_consumer.wasm"
+    export SWITCHYARD_WASM_CACHE="$work/wasm/cache"
+    for engine in interp aot; do
+      expect 0 "wasix_consumer: ok (100 volleys)" "$host" --engine $engine "$work/wasm/wasix_consumer.wasm"
+      expect 129 "context 3 returned from its entrypoint" "$host" --engine $engine "$work/wasm/wasix_consumer.wasm" return
+    done
+  fi
+fi
+
 if [ "$failures" -ne 0 ]; then
   echo "package test: $failures failure(s)" >&2
   exit 1

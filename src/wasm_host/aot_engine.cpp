@@ -1,0 +1,563 @@
+// --engine aot: wasm2c as a thin adapter. The module is translated to C by
+// wasm2c, compiled with the system C compiler (cc, or $CC) together with
+// wabt's wasm-rt-impl.c and a small generated glue file into a shared
+// object, cached by the module's hash, and dlopen()ed.
+//
+// The glue binds every import to the host's one dispatcher, and gives each
+// context its own trap landing pad: wasm2c 1.0.32 traps by longjmp to one
+// global jmp_buf, which would land in whichever context set it last, so the
+// runtime is built with WASM_RT_TRAP_HANDLER, whose handler jumps to the pad
+// of the context that runs. Memory accesses are bounds-checked in code
+// (WASM_RT_MEMCHECK_SIGNAL_HANDLER=0), so the runtime installs no SIGSEGV
+// handler of its own and switchyard's stack-overflow handler stays in
+// charge; call depth is counted per context instead (a global of the
+// runtime, saved and restored around every switch).
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "engine.hpp"
+#include "guest.hpp"
+
+#ifndef SWITCHYARD_WASM_RT_DIR
+#define SWITCHYARD_WASM_RT_DIR "/usr/share/wabt/wasm2c"
+#endif
+
+namespace switchyard_wasm {
+namespace {
+
+// The runtime counts wasm call depth up to kMaxDepth; a context starts at
+// kMaxDepth minus its budget, so it traps ("call stack exhausted") before
+// its native stack runs out. The budget assumes at most kBytesPerFrame of
+// native stack per wasm frame, and keeps kReserve for host calls.
+constexpr uint32_t kMaxDepth = 1000000000u;
+constexpr size_t kBytesPerFrame = 160;
+constexpr size_t kReserve = 128 * 1024;
+// Bump when the glue or the compile flags change: it is part of the cache key.
+constexpr const char* kGlueVersion = "glue-5";
+constexpr int kUnwindCode = 100;
+
+thread_local jmp_buf* current_pad = nullptr;
+
+struct AotContext final : EngineContext {
+  jmp_buf pad;
+  uint32_t depth = 0;
+};
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+bool file_exists(const std::string& path) {
+  return ::access(path.c_str(), F_OK) == 0;
+}
+
+std::string find_in_path(const std::string& program) {
+  if (program.find('/') != std::string::npos) return file_exists(program) ? program : "";
+  std::stringstream path(env_or("PATH", "/usr/bin:/bin"));
+  std::string dir;
+  while (std::getline(path, dir, ':')) {
+    const std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+// Runs argv with stdout and stderr to `log`; true on exit status 0.
+bool run_tool(const std::vector<std::string>& argv, const std::string& log, std::string& error) {
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    error = std::string("fork: ") + std::strerror(errno);
+    return false;
+  }
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+    }
+    ::execv(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
+  std::ifstream in(log);
+  std::string output((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (output.size() > 4000) output.resize(4000);
+  error = argv[0] + " failed: " + output;
+  while (!error.empty() && error.back() == '\n') error.pop_back();
+  return false;
+}
+
+uint64_t fnv1a(const void* data, size_t size, uint64_t hash = 1469598103934665603ull) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  for (size_t i = 0; i < size; ++i) hash = (hash ^ p[i]) * 1099511628211ull;
+  return hash;
+}
+
+std::string mangle(const std::string& name) {  // wasm2c 1.0.32's MangleName
+  std::string out = "Z_";
+  for (unsigned char c : name) {
+    if ((std::isalnum(c) && c != 'Z') || c == '_') {
+      out += char(c);
+    } else {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "Z%02X", c);
+      out += hex;
+    }
+  }
+  return out;
+}
+
+const char* c_type(char letter) {
+  switch (letter) {
+    case 'i':
+      return "u32";
+    case 'I':
+      return "u64";
+    case 'f':
+      return "f32";
+    case 'F':
+      return "f64";
+    default:
+      return nullptr;
+  }
+}
+
+// The glue C file for a module whose wasm2c header is `header`.
+bool write_glue(const ModuleInfo& info, const std::string& header, const std::string& path, std::string& error) {
+  std::ostringstream c;
+  c << "/* Generated by switchyard-wasm (" << kGlueVersion
+    << "): binds the imports of the wasm2c module\n"
+       " * \"guest\" to the host's dispatcher and gives traps a per-context landing pad. */\n"
+       "#include <setjmp.h>\n#include <stdlib.h>\n#include <string.h>\n#include \"guest.h\"\n\n"
+       "typedef int (*sy_call_fn)(void* guest, unsigned index, const uint64_t* args, uint64_t* result);\n"
+       "typedef jmp_buf* (*sy_trap_fn)(int code);\n"
+       "typedef int (*sy_switch_fn)(void* guest, uint64_t target, uint32_t* result);\n"
+       "static sy_call_fn sy_call;\nstatic sy_trap_fn sy_trap;\nstatic sy_switch_fn sy_switch;\n\n"
+       "void sy_glue_set_host(sy_call_fn call, sy_trap_fn trap, sy_switch_fn fast_switch) {\n"
+       "  sy_call = call; sy_trap = trap; sy_switch = fast_switch;\n}\n"
+       "void sy_glue_trap_handler(wasm_rt_trap_t code) { longjmp(*sy_trap((int)code), (int)code); }\n"
+       "static void sy_unwind(void) { longjmp(*sy_trap("
+    << kUnwindCode << "), " << kUnwindCode << "); }\n\n";
+  std::vector<std::string> import_modules;
+  for (size_t i = 0; i < info.function_imports.size(); ++i) {
+    const FunctionImport& f = info.function_imports[i];
+    const std::string module_struct = "struct " + mangle(f.module) + "_instance_t";
+    const std::string function = mangle(f.module) + mangle(f.name);
+    if (header.find(" " + function + "(") == std::string::npos) {
+      error = "wasm2c output has no declaration of import " + function;
+      return false;
+    }
+    const char* result = f.signature.results.empty() ? "void" : c_type(f.signature.results[0]);
+    if (result == nullptr || f.signature.results.size() > 1) {
+      error = "unsupported import result type for " + f.module + "." + f.name;
+      return false;
+    }
+    if (f.module == "wasix_32v1" && f.name == "context_switch" && f.signature == Signature{"I", "i"}) {
+      // The hot path: straight to the host's switch, no dispatch.
+      c << "u32 " << function << "(" << module_struct << "* guest, u64 target) {\n"
+        << "  uint32_t result = 0;\n  if (sy_switch(guest, target, &result)) sy_unwind();\n  return result;\n}\n\n";
+      continue;
+    }
+    c << result << " " << function << "(" << module_struct << "* guest";
+    for (size_t k = 0; k < f.signature.params.size(); ++k) {
+      const char* t = c_type(f.signature.params[k]);
+      if (t == nullptr) {
+        error = "unsupported import parameter type for " + f.module + "." + f.name;
+        return false;
+      }
+      c << ", " << t << " a" << k;
+    }
+    c << ") {\n  uint64_t args[" << (f.signature.params.size() + 1) << "] = {0";
+    for (size_t k = 0; k < f.signature.params.size(); ++k) {
+      if (f.signature.params[k] == 'i' || f.signature.params[k] == 'I') {
+        c << ", a" << k;
+      } else {
+        c << ", 0";
+      }
+    }
+    c << "};\n  uint64_t result = 0;\n  if (sy_call(guest, " << i << "u, args + 1, &result)) sy_unwind();\n";
+    if (!f.signature.results.empty())
+      c << "  return (" << result << ")result;\n";
+    else
+      c << "  (void)result;\n";
+    c << "}\n\n";
+  }
+  const bool limits = info.exports_name("__set_stack_limits");
+  // A module without a table has no entrypoints (every create is EINVAL);
+  // one without a defined i32 global 0 has no __stack_pointer to manage.
+  const bool stack_pointer = header.find("u32 w2c_g0;") != std::string::npos;
+  const bool table = header.find("wasm_rt_funcref_table_t w2c_T0;") != std::string::npos;
+  // The instantiate call passes the guest as every import module's instance.
+  const size_t open = header.find("void Z_guest_instantiate(");
+  const size_t close = header.find(");", open);
+  if (open == std::string::npos || close == std::string::npos) {
+    error = "wasm2c output has no Z_guest_instantiate";
+    return false;
+  }
+  size_t import_instances = 0;
+  for (size_t at = header.find("struct ", open); at != std::string::npos && at < close;
+       at = header.find("struct ", at + 1)) {
+    ++import_instances;
+  }
+  c << "typedef Z_guest_instance_t I;\n"
+       "int sy_glue_instantiate(void** out, void* guest, jmp_buf* pad) {\n"
+       "  I* volatile inst = calloc(1, sizeof(I));\n"
+       "  int code;\n"
+       "  if (inst == NULL) return -1;\n"
+       "  *out = inst;\n"
+       "  if ((code = setjmp(*pad)) != 0) return code;\n"
+       "  Z_guest_init_module();\n"
+       "  Z_guest_instantiate(inst";
+  for (size_t k = 0; k < import_instances; ++k) c << ", guest";
+  c << ");\n  return 0;\n}\n"
+       "void sy_glue_free(void* inst) { Z_guest_free(inst); free(inst); }\n"
+       "int sy_glue_start(void* inst, jmp_buf* pad) {\n"
+       "  int code;\n  if ((code = setjmp(*pad)) != 0) return code;\n"
+       "  Z_guestZ__start(inst);\n  return 0;\n}\n"
+       "int sy_glue_entry_ok(void* inst, uint32_t index) {\n";
+  if (table) {
+    c << "  wasm_rt_funcref_table_t* t = &((I*)inst)->w2c_T0;\n"
+         "  return index < t->size && t->data[index].func != NULL &&\n"
+         "         t->data[index].func_type == wasm_rt_register_func_type(0, 0);\n}\n"
+         "int sy_glue_entry(void* inst, uint32_t index, jmp_buf* pad) {\n"
+         "  int code;\n  if ((code = setjmp(*pad)) != 0) return code;\n"
+         "  {\n    wasm_rt_funcref_t f = ((I*)inst)->w2c_T0.data[index];\n"
+         "    ((void (*)(void*))f.func)(f.module_instance);\n  }\n  return 0;\n}\n";
+  } else {
+    c << "  (void)inst; (void)index; return 0;\n}\n"
+         "int sy_glue_entry(void* inst, uint32_t index, jmp_buf* pad) { (void)inst; (void)index; (void)pad; "
+         "return 0; }\n";
+  }
+  c << "uint8_t* sy_glue_memory_data(void* inst) { return Z_guestZ_memory(inst)->data; }\n"
+       "uint64_t sy_glue_memory_size(void* inst) { return Z_guestZ_memory(inst)->size; }\n"
+       "int64_t sy_glue_memory_grow(void* inst, uint32_t pages) {\n"
+       "  uint32_t old = wasm_rt_grow_memory(Z_guestZ_memory(inst), pages);\n"
+       "  return old == 0xffffffffu ? -1 : (int64_t)old;\n}\n"
+    << (stack_pointer ? "uint32_t sy_glue_get_sp(void* inst) { return ((I*)inst)->w2c_g0; }\n"
+                        "void sy_glue_set_sp(void* inst, uint32_t value) { ((I*)inst)->w2c_g0 = value; }\n"
+                      : "uint32_t sy_glue_get_sp(void* inst) { (void)inst; return 0; }\n"
+                        "void sy_glue_set_sp(void* inst, uint32_t value) { (void)inst; (void)value; }\n")
+    << "void sy_glue_set_stack_limits(void* inst, uint32_t base, uint32_t limit) {\n";
+  if (limits) {
+    c << "  Z_guestZ___set_stack_limits(inst, base, limit);\n";
+  } else {
+    c << "  (void)inst; (void)base; (void)limit;\n";
+  }
+  c << "}\n"
+       "uint32_t* sy_glue_depth(void) { return &wasm_rt_call_stack_depth; }\n";
+  std::ofstream out(path);
+  out << c.str();
+  if (!out) {
+    error = "cannot write " + path;
+    return false;
+  }
+  return true;
+}
+
+class AotEngine final : public Engine {
+ public:
+  explicit AotEngine(Guest& guest) : guest_(guest) {}
+  ~AotEngine() override {
+    if (instance_ != nullptr) free_(instance_);
+    if (library_ == nullptr) return;
+    // The runtime's registry of function types is per library, shared by
+    // the instances of one module (--instances): the last one frees it.
+    if (--users()[library_] == 0) {
+      users().erase(library_);
+      if (auto free_runtime = reinterpret_cast<void (*)()>(::dlsym(library_, "wasm_rt_free"))) free_runtime();
+    }
+    ::dlclose(library_);
+  }
+
+  const char* name() const override { return "aot"; }
+
+  // After switchyard's SIGSEGV handler is in place (we are inside an
+  // environment): with in-code bounds checks the runtime installs no
+  // handler, but it is initialized the documented way all the same.
+  void start_runtime() override {
+    if (auto init = reinterpret_cast<void (*)()>(::dlsym(library_, "wasm_rt_init"))) init();
+  }
+
+  bool instantiate(const std::string& path, const std::vector<uint8_t>& bytes, const ModuleInfo& info,
+                   std::string& error) override {
+    std::string library;
+    if (!build(path, bytes, info, library, error)) return false;
+    library_ = ::dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (library_ == nullptr) {
+      error = path + ": cannot load the compiled module " + library + ": " + ::dlerror();
+      return false;
+    }
+    ++users()[library_];
+    bool ok = true;
+    auto sym = [&](const char* name) {
+      void* p = ::dlsym(library_, name);
+      if (p == nullptr) ok = false;
+      return p;
+    };
+    auto set_host = reinterpret_cast<void (*)(int (*)(void*, unsigned, const uint64_t*, uint64_t*), jmp_buf* (*)(int),
+                                              int (*)(void*, uint64_t, uint32_t*))>(sym("sy_glue_set_host"));
+    auto instantiate = reinterpret_cast<int (*)(void**, void*, jmp_buf*)>(sym("sy_glue_instantiate"));
+    free_ = reinterpret_cast<void (*)(void*)>(sym("sy_glue_free"));
+    start_ = reinterpret_cast<int (*)(void*, jmp_buf*)>(sym("sy_glue_start"));
+    entry_ok_ = reinterpret_cast<int (*)(void*, uint32_t)>(sym("sy_glue_entry_ok"));
+    entry_ = reinterpret_cast<int (*)(void*, uint32_t, jmp_buf*)>(sym("sy_glue_entry"));
+    memory_data_ = reinterpret_cast<uint8_t* (*)(void*)>(sym("sy_glue_memory_data"));
+    memory_size_ = reinterpret_cast<uint64_t (*)(void*)>(sym("sy_glue_memory_size"));
+    memory_grow_ = reinterpret_cast<int64_t (*)(void*, uint32_t)>(sym("sy_glue_memory_grow"));
+    get_sp_ = reinterpret_cast<uint32_t (*)(void*)>(sym("sy_glue_get_sp"));
+    set_sp_ = reinterpret_cast<void (*)(void*, uint32_t)>(sym("sy_glue_set_sp"));
+    set_limits_ = reinterpret_cast<void (*)(void*, uint32_t, uint32_t)>(sym("sy_glue_set_stack_limits"));
+    auto depth = reinterpret_cast<uint32_t* (*)()>(sym("sy_glue_depth"));
+    if (!ok) {
+      error = path + ": the compiled module " + library + " lacks the glue (stale cache entry?)";
+      return false;
+    }
+    depth_ = depth();
+    set_host(&AotEngine::host_call, &AotEngine::trap_pad, &Guest::switch_for_engine);
+    jmp_buf pad;
+    current_pad = &pad;
+    const uint32_t saved_depth = *depth_;
+    *depth_ = 0;
+    const int code = instantiate(&instance_, &guest_, &pad);
+    *depth_ = saved_depth;
+    current_pad = nullptr;
+    if (code != 0) {
+      if (code < 0) instance_ = nullptr;
+      error = path + ": does not instantiate (" + (code < 0 ? std::string("out of memory") : trap_name(code)) + ")";
+      return false;
+    }
+    const size_t stack = guest_.options().stack_size != 0 ? guest_.options().stack_size : 1024 * 1024;
+    budget_ = uint32_t(stack > 2 * kReserve ? (stack - kReserve) / kBytesPerFrame : stack / (2 * kBytesPerFrame));
+    return true;
+  }
+
+  uint8_t* memory_data() override { return memory_data_(instance_); }
+  uint64_t memory_size() override { return memory_size_(instance_); }
+  int64_t memory_grow(uint32_t pages) override { return memory_grow_(instance_, pages); }
+  uint32_t stack_pointer() override { return get_sp_(instance_); }
+  void set_stack_pointer(uint32_t value) override { set_sp_(instance_, value); }
+  void set_stack_limits(uint32_t base, uint32_t limit) override { set_limits_(instance_, base, limit); }
+  bool entrypoint_ok(uint32_t index) override { return entry_ok_(instance_, index) != 0; }
+
+  std::unique_ptr<EngineContext> new_context(bool) override {
+    auto context = std::make_unique<AotContext>();
+    context->depth = kMaxDepth - budget_;
+    return context;
+  }
+
+  RunOutcome run_start(EngineContext& context) override {
+    auto& c = static_cast<AotContext&>(context);
+    resume(c);
+    return outcome(start_(instance_, &c.pad));
+  }
+
+  RunOutcome run_entry(EngineContext& context, uint32_t index) override {
+    auto& c = static_cast<AotContext&>(context);
+    resume(c);
+    return outcome(entry_(instance_, index, &c.pad));
+  }
+
+  // wasm2c frames are plain C frames: nothing on a context's stack owns
+  // memory, so a started context is simply dropped.
+  bool destroy_needs_unwind() const override { return false; }
+
+  void suspend(EngineContext& context) override { static_cast<AotContext&>(context).depth = *depth_; }
+  void resume(EngineContext& context) override {
+    auto& c = static_cast<AotContext&>(context);
+    *depth_ = c.depth;
+    current_pad = &c.pad;
+  }
+
+ private:
+  static std::map<void*, int>& users() {
+    static std::map<void*, int> count;
+    return count;
+  }
+
+  static int host_call(void* guest, unsigned index, const uint64_t* args, uint64_t* result) {
+    Guest& g = *static_cast<Guest*>(guest);
+    *result = g.call_import(index, args);
+    return g.must_unwind() ? 1 : 0;
+  }
+
+  // Called by the glue on a trap (code 1..8) or an unwind: where to land.
+  static jmp_buf* trap_pad(int code) {
+    if (code != kUnwindCode) {
+      if (Guest* g = Guest::current()) g->trapped(trap_name(code));
+    }
+    if (current_pad == nullptr) {
+      std::fprintf(stderr, "switchyard-wasm: trap (%s) outside any guest call\n", trap_name(code).c_str());
+      std::abort();
+    }
+    return current_pad;
+  }
+
+  static std::string trap_name(int code) {
+    switch (code) {  // wasm_rt_trap_t of wasm2c 1.0.32
+      case 1:
+        return "out of bounds memory access";
+      case 2:
+        return "integer overflow";
+      case 3:
+        return "integer divide by zero";
+      case 4:
+        return "invalid conversion to integer";
+      case 5:
+        return "unreachable executed";
+      case 6:
+        return "invalid indirect call";
+      case 7:
+        return "uncaught exception";
+      case 8:
+        return "call stack exhausted";
+      default:
+        return "trap " + std::to_string(code);
+    }
+  }
+
+  RunOutcome outcome(int code) {
+    RunOutcome o;
+    if (guest_.must_unwind()) {
+      o.kind = RunOutcome::unwound;
+    } else if (code != 0) {
+      o.kind = RunOutcome::trapped;
+      o.trap = trap_name(code);
+    }
+    return o;
+  }
+
+  // Translates and compiles the module unless the cache has it.
+  bool build(const std::string& path, const std::vector<uint8_t>& bytes, const ModuleInfo& info, std::string& library,
+             std::string& error) {
+    const std::string wasm2c = find_in_path(env_or("SWITCHYARD_WASM2C", "wasm2c"));
+    const std::string rt_dir = env_or("SWITCHYARD_WASM_RT_DIR", SWITCHYARD_WASM_RT_DIR);
+    const std::string rt_impl = rt_dir + "/wasm-rt-impl.c";
+    const std::string cc = find_in_path(env_or("CC", "cc"));
+    std::string missing;
+    if (wasm2c.empty()) missing += " wasm2c (Debian package wabt; or set SWITCHYARD_WASM2C)";
+    if (!file_exists(rt_impl)) missing += " " + rt_impl + " (Debian package wabt; or set SWITCHYARD_WASM_RT_DIR)";
+    if (cc.empty()) missing += " a C compiler " + env_or("CC", "cc") + " (Debian package gcc; or set CC)";
+    if (!missing.empty()) {
+      error = "--engine aot needs what is missing here:" + missing;
+      return false;
+    }
+    const std::string flags =
+        "-O2 -fPIC -shared -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_USE_STACK_DEPTH_COUNT=1 "
+        "-DWASM_RT_MAX_CALL_STACK_DEPTH=" +
+        std::to_string(kMaxDepth) + "u -DWASM_RT_TRAP_HANDLER=sy_glue_trap_handler";
+    uint64_t key = fnv1a(bytes.data(), bytes.size());
+    key = fnv1a(kGlueVersion, std::strlen(kGlueVersion), key);
+    key = fnv1a(flags.data(), flags.size(), key);
+    key = fnv1a(cc.data(), cc.size(), key);
+    char name[40];
+    std::snprintf(name, sizeof name, "%016llx.so", static_cast<unsigned long long>(key));
+    std::string cache = env_or("SWITCHYARD_WASM_CACHE", "");
+    if (cache.empty()) {
+      const std::string xdg = env_or("XDG_CACHE_HOME", env_or("HOME", "/tmp") + "/.cache");
+      cache = xdg + "/switchyard-wasm";
+    }
+    library = cache + "/" + name;
+    if (file_exists(library)) return true;
+    // mkdir -p
+    for (size_t at = 1; at <= cache.size(); ++at) {
+      if (at == cache.size() || cache[at] == '/') ::mkdir(cache.substr(0, at).c_str(), 0755);
+    }
+    std::string work = cache + "/build-XXXXXX";
+    if (::mkdtemp(&work[0]) == nullptr) {
+      error = "cannot make a build directory in the cache " + cache + ": " + std::strerror(errno);
+      return false;
+    }
+    const bool ok = translate_and_compile(path, bytes, info, work, wasm2c, rt_dir, cc, flags, library, error);
+    for (const char* f : {"module.wasm", "guest.c", "guest.h", "glue.c", "log", "guest.so"}) {
+      ::unlink((work + "/" + f).c_str());
+    }
+    ::rmdir(work.c_str());
+    return ok;
+  }
+
+  static bool translate_and_compile(const std::string& path, const std::vector<uint8_t>& bytes, const ModuleInfo& info,
+                                    const std::string& work, const std::string& wasm2c, const std::string& rt_dir,
+                                    const std::string& cc, const std::string& flags, const std::string& library,
+                                    std::string& error) {
+    {
+      std::ofstream module(work + "/module.wasm", std::ios::binary);
+      module.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+      if (!module) {
+        error = "cannot write " + work + "/module.wasm";
+        return false;
+      }
+    }
+    std::string tool_error;
+    if (!run_tool({wasm2c, "--no-debug-names", "-n", "guest", work + "/module.wasm", "-o", work + "/guest.c"},
+                  work + "/log", tool_error)) {
+      error = path + ": does not load or validate: " + tool_error;
+      return false;
+    }
+    std::ifstream header_file(work + "/guest.h");
+    const std::string header((std::istreambuf_iterator<char>(header_file)), std::istreambuf_iterator<char>());
+    if (!write_glue(info, header, work + "/glue.c", error)) {
+      error = path + ": " + error;
+      return false;
+    }
+    std::vector<std::string> argv = {cc};
+    std::stringstream split(flags);
+    for (std::string flag; split >> flag;) argv.push_back(flag);
+    argv.insert(argv.end(), {"-I" + rt_dir, "-I" + work, "-o", work + "/guest.so", work + "/guest.c", work + "/glue.c",
+                             rt_dir + "/wasm-rt-impl.c", "-lm"});
+    if (!run_tool(argv, work + "/log", tool_error)) {
+      error = path + ": compiling the translated module failed: " + tool_error;
+      return false;
+    }
+    if (::rename((work + "/guest.so").c_str(), library.c_str()) != 0) {
+      error = "cannot store " + library + ": " + std::strerror(errno);
+      return false;
+    }
+    return true;
+  }
+
+  Guest& guest_;
+  void* library_ = nullptr;
+  void* instance_ = nullptr;
+  uint32_t* depth_ = nullptr;
+  uint32_t budget_ = 0;
+  void (*free_)(void*) = nullptr;
+  int (*start_)(void*, jmp_buf*) = nullptr;
+  int (*entry_ok_)(void*, uint32_t) = nullptr;
+  int (*entry_)(void*, uint32_t, jmp_buf*) = nullptr;
+  uint8_t* (*memory_data_)(void*) = nullptr;
+  uint64_t (*memory_size_)(void*) = nullptr;
+  int64_t (*memory_grow_)(void*, uint32_t) = nullptr;
+  uint32_t (*get_sp_)(void*) = nullptr;
+  void (*set_sp_)(void*, uint32_t) = nullptr;
+  void (*set_limits_)(void*, uint32_t, uint32_t) = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_aot_engine(Guest& guest) {
+  return std::make_unique<AotEngine>(guest);
+}
+
+}  // namespace switchyard_wasm
