@@ -146,7 +146,7 @@ ContextId Environment::commit_context(Context* context) {
     log_->warn("create: no memory for the ID table entry of context {}", id);
     throw Error(errc::resource_exhausted, "out of memory growing the context table for context " + std::to_string(id));
   }
-  StackSwitch::prepare(context, context, pool_.usable_size());
+  StackSwitch::prepare(context, context, pool_.stack_bytes());
   context->older = newest_;
   if (newest_ != nullptr) newest_->newer = context;
   newest_ = context;

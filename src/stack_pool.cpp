@@ -67,11 +67,13 @@ StackPool::StackPool(std::size_t usable_size, bool guard_pages, std::size_t guar
   std::size_t mapping = 0;
   // Checked arithmetic: absurd sizes leave mapping_size_ at 0, and every
   // acquire() then reports them (tests/stack_test.cpp, "absurd sizes").
+  std::size_t with_record = 0;
   if (usable_size <= max_stack_size && guard_size <= max_stack_size &&
       round_up(usable_size < min_stack_size ? min_stack_size : usable_size, page, &usable) &&
       (!guard_pages || round_up(guard_size == 0 ? page : guard_size, page, &guard)) &&
-      !__builtin_add_overflow(usable, guard, &mapping) && !__builtin_add_overflow(mapping, page, &mapping)) {
-    // The record area takes the page above the usable bytes.
+      round_up(usable + record_area_size, page, &with_record) && !__builtin_add_overflow(with_record, guard, &mapping)) {
+    // The record area shares the top page with the first frames of the
+    // stack: a parked context touches one page (and one line of it) there.
     usable_size_ = usable;
     guard_size_ = guard;
     mapping_size_ = mapping;
@@ -109,14 +111,14 @@ void* StackPool::acquire(ContextId owner) {
     if (::munmap(base, mapping_size_) != 0) std::perror("switchyard: munmap of a stack that got no guard");
     throw_exhausted("mprotect (guard region)", error, guard_size_);
   }
-  char* top = static_cast<char*>(base) + guard_size_ + usable_size_;
+  char* top = static_cast<char*>(base) + mapping_size_ - record_area_size;
   PoolNote* note = note_of(top);
 #if defined(SWITCHYARD_VALGRIND)
   note->valgrind_id = VALGRIND_STACK_REGISTER(static_cast<char*>(base) + guard_size_, top);
 #else
   note->valgrind_id = 0;
 #endif
-  note->guard_slot = guard_size_ != 0 ? overflow_guard::add(base, guard_size_, top, usable_size_, owner)
+  note->guard_slot = guard_size_ != 0 ? overflow_guard::add(base, guard_size_, top, stack_bytes(), owner)
                                       : overflow_guard::no_slot;
   mapped_stacks_in_process.fetch_add(1, std::memory_order_relaxed);
   ++in_use_;

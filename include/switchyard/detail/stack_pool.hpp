@@ -7,6 +7,9 @@
 //   [ guard region | usable stack (grows down) | record area ]
 //                                              ^ top
 //
+// The record area (512 bytes) and the usable bytes are rounded up to pages
+// together, so the record shares its page with the stack's first frames.
+//
 // The record area (record_area_size bytes, detail/context.hpp) holds the
 // context's record, its entry callable when small, and the pool's own note
 // (valgrind ID, overflow-table slot), which is never trusted unchecked.
@@ -42,6 +45,9 @@ class StackPool {
   /// Usable bytes below top (0 when the requested size cannot be mapped).
   std::size_t usable_size() const noexcept { return usable_size_; }
   std::size_t guard_size() const noexcept { return guard_size_; }
+  /// Bytes a stack really has below its top: usable_size() or a little more
+  /// (the record area and the usable bytes are rounded to pages together).
+  std::size_t stack_bytes() const noexcept { return mapping_size_ - guard_size_ - record_area_size; }
   std::size_t in_use() const noexcept { return in_use_; }
   std::size_t cached() const noexcept { return cache_.size(); }
 
@@ -50,7 +56,7 @@ class StackPool {
 
  private:
   void unmap(void* top) noexcept;
-  char* base_of(void* top) const noexcept { return static_cast<char*>(top) - usable_size_ - guard_size_; }
+  char* base_of(void* top) const noexcept { return static_cast<char*>(top) + record_area_size - mapping_size_; }
 
   std::size_t usable_size_;
   std::size_t guard_size_;
