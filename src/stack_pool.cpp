@@ -118,7 +118,7 @@ void* StackPool::acquire(ContextId owner) {
 #else
   note->valgrind_id = 0;
 #endif
-  note->guard_slot = guard_size_ != 0 ? overflow_guard::add(base, guard_size_, top, stack_bytes(), owner)
+  note->guard_slot = guard_size_ != 0 ? overflow_guard::add(base, guard_size_, top, usable_size_, owner)
                                       : overflow_guard::no_slot;
   mapped_stacks_in_process.fetch_add(1, std::memory_order_relaxed);
   ++in_use_;

@@ -6,6 +6,12 @@
 //             alternate signal stack when its environment started.
 //   chain   - a fault that is not in a guard page reaches the handler the
 //             host installed before switchyard (it exits 42).
+//   clash   - a 32 KiB local array near the end of a 64 KiB stack: one frame
+//             that jumps far past a one-page guard, caught by the default
+//             256 KiB guard region and reported, naming context 2.
+//   wild    - main writes into the guard region of suspended context 1: a
+//             stray write, not an overflow of the running stack, so no
+//             "stack overflow" message; the process dies of SIGSEGV.
 #include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -67,6 +73,57 @@ void on_thread() {
   worker.join();
 }
 
+// Recurses `levels` deep with 1 KiB frames, then touches the lowest byte of
+// a 32 KiB array (stacks grow down: the array's first byte is its lowest).
+void deep_then_big(unsigned levels) {
+  if (levels > 0) {
+    volatile char frame[1024];
+    frame[0] = static_cast<char>(levels);
+    deep_then_big(levels - 1);
+    frame[1] = frame[0];
+    return;
+  }
+  volatile char big[32 * 1024];
+  big[0] = 1;
+  big[sizeof big - 1] = big[0];
+}
+void (*volatile deep_then_big_ptr)(unsigned) = deep_then_big;
+
+void clash() {
+  switchyard::run_main(
+      [] {
+        // A suspended neighbour whose stack the clash would reach with a
+        // one-page guard.
+        switchyard::ContextId neighbour = switchyard::create([] { switchyard::switch_to(0); });
+        switchyard::switch_to(neighbour);
+        switchyard::ContextId id = switchyard::create([] { deep_then_big_ptr(44); });
+        std::printf("clashing in %llu\n", static_cast<unsigned long long>(id));
+        std::fflush(stdout);
+        switchyard::switch_to(id);
+      },
+      small_stacks());
+}
+
+void wild() {
+  switchyard::run_main(
+      [] {
+        static volatile char* inside = nullptr;
+        switchyard::ContextId id = switchyard::create([] {
+          volatile char local = 0;
+          inside = &local;
+          switchyard::switch_to(0);
+        });
+        switchyard::switch_to(id);
+        // 64 KiB of stack lie below `inside`, rounded; 128 KiB below it is
+        // well inside the 256 KiB guard region, and far from main's stack.
+        volatile char* stray = inside - 128 * 1024;
+        std::puts("writing into a suspended context's guard region");
+        std::fflush(stdout);
+        *stray = 1;
+      },
+      small_stacks());
+}
+
 void host_handler(int) {
   const char text[] = "host handler saw a fault\n";
   ssize_t ignored = ::write(STDOUT_FILENO, text, sizeof text - 1);
@@ -104,8 +161,12 @@ int main(int argc, char** argv) {
     on_thread();
   else if (std::strcmp(which, "chain") == 0)
     chain();
+  else if (std::strcmp(which, "clash") == 0)
+    clash();
+  else if (std::strcmp(which, "wild") == 0)
+    wild();
   else {
-    std::fputs("usage: stack_overflow_cases reused|thread|chain\n", stderr);
+    std::fputs("usage: stack_overflow_cases reused|thread|chain|clash|wild\n", stderr);
     return 2;
   }
   std::puts("not reached");
