@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cxxabi.h>
+#include <exception>
+#include <mutex>
 #include <sstream>
 #include <string>
 
@@ -43,6 +45,52 @@ void throw_not_current(const Environment* environment) {
     message += " is not the environment running on this thread now";
   }
   throw Error(errc::wrong_thread, message);
+}
+
+void fatal_dropped_cancel(ContextId id, const char* how) noexcept {
+  // The message goes to stderr directly as well: the logger may be off.
+  std::fprintf(stderr,
+               "switchyard: fatal: context %llu was canceled, but its ContextCanceled was dropped without being "
+               "propagated (%s). Let ContextCanceled propagate to the entry, or call defuse() on it to swallow it "
+               "deliberately.\n",
+               static_cast<unsigned long long>(id), how);
+  std::fflush(stderr);
+  try {
+    switchyard::logger()->critical("context {}: ContextCanceled dropped without being propagated ({})", id, how);
+  } catch (...) {
+  }
+  std::abort();
+}
+
+namespace {
+std::terminate_handler previous_terminate = nullptr;
+
+// A ContextCanceled that meets a noexcept boundary (a context parked in
+// switch_to inside a destructor) ends in std::terminate: say which context
+// and why before the C++ runtime's generic message (death_test.cpp).
+[[noreturn]] void on_terminate() noexcept {
+  if (std::exception_ptr current = std::current_exception()) {
+    try {
+      std::rethrow_exception(current);
+    } catch (const ContextCanceled& canceled) {
+      std::fprintf(stderr,
+                   "switchyard: fatal: context %llu was canceled while parked in switch_to inside a noexcept function "
+                   "(a destructor, or a function marked noexcept): its ContextCanceled cannot propagate from there, "
+                   "so the process ends. Do not switch away from destructors of a context that may be destroyed.\n",
+                   static_cast<unsigned long long>(canceled.id()));
+      std::fflush(stderr);
+      std::abort();
+    } catch (...) {
+    }
+  }
+  if (previous_terminate != nullptr) previous_terminate();
+  std::abort();
+}
+}  // namespace
+
+void install_terminate_handler() noexcept {
+  static std::once_flag once;
+  std::call_once(once, [] { previous_terminate = std::set_terminate(on_terminate); });
 }
 
 void log_switch(spdlog::logger* log, ContextId from, ContextId to) noexcept {
@@ -86,6 +134,7 @@ Environment::Environment(const Options& options)
   sw_.eh_globals = detail::thread_exception_state();
   table_.insert(main_context_id, &main_);
   StackSwitch::init_main(&main_);
+  detail::install_terminate_handler();
   log_->debug("environment {} started on thread {} (stack {} bytes, guard {} bytes, cache {}, {})", serial_,
               detail::thread_name(owner_), options_.stack_size, options_.guard_pages ? options_.guard_size : 0,
               options_.stack_cache, options_.enabled ? "enabled" : "disabled");
@@ -175,7 +224,8 @@ void Environment::switch_slow(ContextId target) {
 
 void Environment::throw_canceled(Context* self) {
   log_->debug("context {}: raising ContextCanceled", self->id);
-  throw ContextCanceled(self->id, serial_);
+  if (self->cancel_token == nullptr) self->cancel_token = ContextCanceled::new_token();
+  throw ContextCanceled(self->id, serial_, static_cast<ContextCanceled::Token*>(self->cancel_token));
 }
 
 // Reached after a landing when sw_.attention is set: reap the context that
@@ -193,7 +243,8 @@ void Environment::on_attention() {
     // every frame between the throw and run_context's handler, and one frame
     // less is about 3k instructions per destroy (docs/PERFORMANCE.md).
     log_->debug("context {}: raising ContextCanceled", self->id);
-    throw ContextCanceled(self->id, serial_);
+    if (self->cancel_token == nullptr) self->cancel_token = ContextCanceled::new_token();
+    throw ContextCanceled(self->id, serial_, static_cast<ContextCanceled::Token*>(self->cancel_token));
   }
   if (self == &main_ && failure_) {
     std::exception_ptr failure = std::move(failure_);
@@ -216,6 +267,7 @@ void Environment::forget(Context* context) noexcept {
 // Releases the stack of a context that has left the table; its record, at
 // the stack's top, goes with it.
 void Environment::reap(Context* dead) noexcept {
+  ContextCanceled::release_token(static_cast<ContextCanceled::Token*>(dead->cancel_token));
   StackSwitch::release(dead);
   pool_.release(dead);
 }
@@ -230,21 +282,6 @@ void Environment::release_without_unwind(Context* context) noexcept {
 }
 
 namespace {
-
-[[noreturn]] void fatal_dropped_cancel(spdlog::logger* log, ContextId id, const char* how) noexcept {
-  // The message goes to stderr directly as well: the logger may be off.
-  std::fprintf(stderr,
-               "switchyard: fatal: context %llu was canceled, but its ContextCanceled was dropped without being "
-               "propagated (%s). Let ContextCanceled propagate to the entry, or call defuse() on it to swallow it "
-               "deliberately.\n",
-               static_cast<unsigned long long>(id), how);
-  std::fflush(stderr);
-  try {
-    log->critical("context {}: ContextCanceled dropped without being propagated ({})", id, how);
-  } catch (...) {
-  }
-  std::abort();
-}
 
 [[noreturn]] void fatal_internal(const char* what, ContextId id) noexcept {
   std::fprintf(stderr, "switchyard: fatal internal error: %s (context %llu)\n", what,
@@ -286,6 +323,7 @@ Context* Environment::run_context(Context* self) noexcept {
     fatal_forced_unwind(self->id);
   } catch (const ContextCanceled& canceled) {
     if (self->canceled && canceled.id() == self->id) {
+      canceled.arrived();
       outcome = Outcome::canceled;
     } else {
       outcome = Outcome::failed;
@@ -306,9 +344,9 @@ Context* Environment::finish(Context* self, Outcome outcome, std::exception_ptr 
   if (self->canceled) {
     next = self->destroyer;
     if (outcome != Outcome::canceled && !self->cancel_defused) {
-      fatal_dropped_cancel(log_, self->id,
-                           outcome == Outcome::returned ? "it was caught and not rethrown, and the entry returned"
-                                                        : "it was replaced by another exception");
+      detail::fatal_dropped_cancel(self->id, outcome == Outcome::returned
+                                                 ? "it was caught and not rethrown, and the entry returned"
+                                                 : "it was replaced by another exception");
     }
     if (outcome == Outcome::failed) destroy_failure_ = std::move(failure);
     log_->debug("context {} unwound after cancel", self->id);

@@ -33,6 +33,11 @@ struct StackSwitch;
 class MainScope;
 SWITCHYARD_COLD [[noreturn]] void throw_not_current(const Environment* environment);
 SWITCHYARD_COLD void log_switch(spdlog::logger* log, ContextId from, ContextId to) noexcept;
+/// Chains a std::terminate handler (once per process) that names the
+/// context when a ContextCanceled meets a noexcept boundary.
+void install_terminate_handler() noexcept;
+/// Ends the process: context `id`'s cancellation was lost (`how`).
+[[noreturn]] void fatal_dropped_cancel(ContextId id, const char* how) noexcept;
 }  // namespace detail
 
 /// Counters of an environment. The live counts exclude the main context.

@@ -40,27 +40,46 @@ class Error : public std::system_error {
 
 /// Thrown in a context that is being destroyed, from its pending switch_to
 /// (and from any later switch_to it calls). It must propagate up to the
-/// context's entry, where the runtime catches it. Dropping it (catching
-/// without rethrowing, or replacing it with another exception) aborts the
-/// process with a message naming the context, unless defuse() was called.
+/// context's entry, where the runtime catches it. Dropping it aborts the
+/// process at that moment, with a message naming the context, unless
+/// defuse() was called: dropped means the exception object (and every copy
+/// of it: catching by value, `throw c;`, an exception_ptr) was destroyed
+/// anywhere but at the entry, e.g. a handler that caught it ended without
+/// rethrowing, or it was replaced by another exception. Meeting a noexcept
+/// boundary (a context parked in switch_to inside a destructor) also ends
+/// the process with a message naming the context.
 /// It deliberately does not derive from std::exception, so that
 /// `catch (const std::exception&)` handlers let it pass.
 class ContextCanceled {
  public:
+  /// A copy is the same cancellation (it shares the drop check).
+  ContextCanceled(const ContextCanceled& other) noexcept;
+  ContextCanceled& operator=(const ContextCanceled& other) noexcept;
+  /// Aborts the process if this was the last copy of a cancellation that
+  /// never reached its context's entry and was not defused.
+  ~ContextCanceled();
+
   /// The ID of the context being canceled.
   ContextId id() const noexcept { return id_; }
   const char* what() const noexcept { return "switchyard::ContextCanceled"; }
-  /// Marks this cancellation as deliberately swallowed: the context may then
-  /// end by returning or by throwing something else (see README). Only has
-  /// an effect on the thread and environment that raised it.
+  /// Marks this cancellation as deliberately swallowed: it may then be
+  /// dropped, and the context may end by returning or by throwing something
+  /// else (see docs/SEMANTICS.md).
   void defuse() const noexcept;
 
  private:
   friend class Environment;
-  ContextCanceled(ContextId id, std::uint64_t environment_serial) noexcept
-      : id_(id), environment_serial_(environment_serial) {}
+  struct Token;
+  /// One cancellation per context: every ContextCanceled raised in it shares
+  /// the context's token, which the context holds until it is released.
+  ContextCanceled(ContextId id, std::uint64_t environment_serial, Token* token) noexcept;
+  static Token* new_token() noexcept;              // held by the caller; may be null
+  static void release_token(Token* token) noexcept;  // the holder lets go
+  /// Called by the runtime at the canceled context's entry.
+  void arrived() const noexcept;
   ContextId id_;
   std::uint64_t environment_serial_;
+  Token* token_;  // shared by all copies; null if it could not be allocated
 };
 
 /// Rethrown in the main context, from its pending switch_to, when a non-main

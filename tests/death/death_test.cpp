@@ -2,6 +2,7 @@
 #include "support.hpp"
 
 #include <csignal>
+#include <exception>
 #include <stdexcept>
 
 namespace {
@@ -22,7 +23,7 @@ void expect_dropped_cancel_abort(const std::function<void()>& entry) {
 }
 }  // namespace
 
-TEST_CASE("a swallowed ContextCanceled aborts, naming the context") {
+TEST_CASE("a swallowed ContextCanceled aborts, naming the context" * test::forks) {
   expect_dropped_cancel_abort([] {
     try {
       sy::switch_to(0);
@@ -31,7 +32,7 @@ TEST_CASE("a swallowed ContextCanceled aborts, naming the context") {
   });
 }
 
-TEST_CASE("a ContextCanceled replaced by another exception aborts, naming the context") {
+TEST_CASE("a ContextCanceled replaced by another exception aborts, naming the context" * test::forks) {
   expect_dropped_cancel_abort([] {
     try {
       sy::switch_to(0);
@@ -39,4 +40,84 @@ TEST_CASE("a ContextCanceled replaced by another exception aborts, naming the co
       throw std::runtime_error("replacement");
     }
   });
+}
+
+TEST_CASE("a ContextCanceled dropped in a handler aborts there, even if the context switches again" * test::forks) {
+  test::ChildResult child = test::run_in_child([] {
+    sy::run_main([] {
+      sy::ContextId id = sy::create([] {
+        try {
+          sy::switch_to(0);
+        } catch (...) {
+          std::fputs("handler ends\n", stderr);
+        }
+        std::fputs("after the handler\n", stderr);  // never: the drop aborts first
+        sy::switch_to(0);
+      });
+      sy::switch_to(id);
+      sy::destroy(id);
+    });
+  });
+  CHECK(child.signal == SIGABRT);
+  CHECK(child.stderr_text.find("handler ends") != std::string::npos);
+  CHECK(child.stderr_text.find("context 1 was canceled") != std::string::npos);
+  CHECK(child.stderr_text.find("after the handler") == std::string::npos);
+}
+
+TEST_CASE("a released exception_ptr holding a ContextCanceled is a drop" * test::forks) {
+  test::ChildResult child = test::run_in_child([] {
+    sy::run_main([] {
+      sy::ContextId id = sy::create([] {
+        std::exception_ptr kept;
+        try {
+          sy::switch_to(0);
+        } catch (...) {
+          kept = std::current_exception();
+        }
+        kept = nullptr;  // the last copy goes here
+        std::fputs("after the release\n", stderr);
+      });
+      sy::switch_to(id);
+      sy::destroy(id);
+    });
+  });
+  CHECK(child.signal == SIGABRT);
+  CHECK(child.stderr_text.find("ContextCanceled was dropped without being propagated") != std::string::npos);
+  CHECK(child.stderr_text.find("after the release") == std::string::npos);
+}
+
+TEST_CASE("copies of a ContextCanceled are the same cancellation: catch by value and rethrow is fine") {
+  test::Tracked::reset();
+  sy::run_main([] {
+    sy::ContextId id = sy::create([] {
+      test::Tracked on_stack(1);
+      try {
+        sy::switch_to(0);
+      } catch (sy::ContextCanceled copy) {  // NOLINT: by value on purpose
+        throw copy;  // a new exception object, the same cancellation
+      }
+    });
+    sy::switch_to(id);
+    CHECK(sy::destroy(id));
+    CHECK(test::Tracked::alive == 0);
+  });
+}
+
+TEST_CASE("a ContextCanceled meeting a noexcept destructor ends the process naming the context" * test::forks) {
+  test::ChildResult child = test::run_in_child([] {
+    struct ParksInDestructor {
+      ~ParksInDestructor() { sy::switch_to(0); }  // noexcept, implicitly
+    };
+    sy::run_main([] {
+      sy::ContextId id = sy::create([] {
+        { ParksInDestructor parks; }
+        sy::switch_to(0);
+      });
+      sy::switch_to(id);  // parks inside the destructor
+      sy::destroy(id);
+    });
+  });
+  CHECK(child.signal == SIGABRT);
+  CHECK(child.stderr_text.find("context 1 was canceled while parked in switch_to inside a noexcept function") !=
+        std::string::npos);
 }

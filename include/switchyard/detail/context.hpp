@@ -67,6 +67,7 @@ struct alignas(64) Context {
   void (*discard)(Context*) noexcept = nullptr;
   void* entry = nullptr;  // the callable, or a C function
   void* arg = nullptr;    // the C function's argument
+  void* cancel_token = nullptr;  // ContextCanceled's shared token, once raised
   ContextId awaiting = 0;        // while awaiting_destroy: the target
   Context* destroyer = nullptr;  // who called destroy() on us
   // Sanitizer bookkeeping; present in every build so the layout never
