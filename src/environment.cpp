@@ -165,7 +165,9 @@ void Environment::throw_null_entry() {
 
 ContextId Environment::create_c(void (*entry)(void*), void* arg) {
   check_current();
+  check_not_busy("create");
   if (entry == nullptr) throw Error(errc::invalid_argument, "create_c: the entry function is NULL");
+  BusyScope busy(sw_.busy);
   Context* context = new_context(next_id_checked());
   detail::install_c_entry(context, entry, arg);
   return commit_context(context);
@@ -205,7 +207,18 @@ ContextId Environment::commit_context(Context* context) {
   return id;
 }
 
+void Environment::fatal_reentered(const char* call) const noexcept {
+  std::fprintf(stderr,
+               "switchyard: fatal: %s called in context %llu while a switch_to, create or destroy of its environment "
+               "was in progress: a signal handler interrupted that call and made another. switch_to, create and "
+               "destroy are not async-signal-safe.\n",
+               call, static_cast<unsigned long long>(sw_.current->id));
+  std::fflush(stderr);
+  std::abort();
+}
+
 void Environment::switch_slow(ContextId target) {
+  check_not_busy("switch_to");
   Context* self = sw_.current;
   if (self->canceled) throw_canceled(self);
   Context* next = table_.find(target);
@@ -379,6 +392,7 @@ Context* Environment::finish(Context* self, Outcome outcome, std::exception_ptr 
 
 bool Environment::destroy(ContextId target) {
   check_current();
+  check_not_busy("destroy");
   if (target == main_context_id) {
     throw Error(errc::invalid_argument, "destroy: the main context (0) cannot be destroyed");
   }
@@ -412,6 +426,7 @@ bool Environment::destroy(ContextId target) {
   self->awaiting = target;
   victim->state = ContextState::running;
   sw_.attention = true;
+  sw_.busy = true;
   if (StackSwitch::jump(sw_, self, victim)) on_attention();
   // The victim has unwound and its record was reaped at our landing.
   self->awaiting = 0;

@@ -25,6 +25,7 @@ void StackSwitch::prepare(Context* context, void* top, std::size_t size) noexcep
 }
 
 void StackSwitch::land_first(SwitchState& state, Context* self) noexcept {
+  state.busy = false;
   *state.eh_globals = ExceptionState{};
   after_land(state, self);
 }

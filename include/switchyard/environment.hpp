@@ -148,6 +148,19 @@ class Environment {
   void drop_new_context(detail::Context* context) noexcept;
   ContextId next_id_checked();
   SWITCHYARD_COLD [[noreturn]] void throw_null_entry();
+  /// Aborts when a call arrives while another switch_to, create or destroy
+  /// of this environment is in progress (from a signal handler).
+  void check_not_busy(const char* call) const noexcept {
+    if (SWITCHYARD_UNLIKELY(sw_.busy)) fatal_reentered(call);
+  }
+  SWITCHYARD_COLD [[noreturn]] void fatal_reentered(const char* call) const noexcept;
+  struct BusyScope {
+    bool& busy;
+    explicit BusyScope(bool& flag) noexcept : busy(flag) { busy = true; }
+    ~BusyScope() { busy = false; }
+    BusyScope(const BusyScope&) = delete;
+    BusyScope& operator=(const BusyScope&) = delete;
+  };
   detail::Context* run_context(detail::Context* self) noexcept;
   enum class Outcome { returned, canceled, failed };
   detail::Context* finish(detail::Context* self, Outcome outcome, std::exception_ptr failure) noexcept;
@@ -195,7 +208,9 @@ template <class F>
   requires std::is_invocable_v<std::decay_t<F>&>
 ContextId Environment::create(F&& entry) {
   check_current();
+  check_not_busy("create");
   if (detail::is_null_entry(entry)) throw_null_entry();
+  BusyScope busy(sw_.busy);
   const ContextId id = next_id_checked();  // throws unsupported in disabled mode
   detail::Context* context = new_context(id);
   try {
@@ -232,10 +247,11 @@ SWITCHYARD_ALWAYS_INLINE void Environment::switch_to(ContextId target) {
   detail::Context* self = sw_.current;
   detail::Context* next = table_.find(target);
   // created and suspended are the two states a switch may resume.
-  if (SWITCHYARD_UNLIKELY(next == nullptr || next->state > ContextState::suspended || self->canceled)) {
+  if (SWITCHYARD_UNLIKELY(next == nullptr || next->state > ContextState::suspended || self->canceled || sw_.busy)) {
     switch_slow(target);
     return;
   }
+  sw_.busy = true;  // cleared by the landing; a signal handler that interrupts us sees it
   ++counters_.switches;
   self->state = ContextState::suspended;
   next->state = ContextState::running;

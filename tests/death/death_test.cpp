@@ -2,6 +2,12 @@
 #include "support.hpp"
 
 #include <csignal>
+#include <memory>
+#include <mutex>
+
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+#include <switchyard/logging.hpp>
 #include <exception>
 #include <stdexcept>
 
@@ -120,4 +126,34 @@ TEST_CASE("a ContextCanceled meeting a noexcept destructor ends the process nami
   CHECK(child.signal == SIGABRT);
   CHECK(child.stderr_text.find("context 1 was canceled while parked in switch_to inside a noexcept function") !=
         std::string::npos);
+}
+
+namespace {
+// A sink that raises SIGUSR1 while switch_to logs its switch, so that the
+// handler runs in the middle of that switch_to, deterministically.
+struct RaisingSink final : spdlog::sinks::base_sink<std::mutex> {
+  void sink_it_(const spdlog::details::log_msg&) override { std::raise(SIGUSR1); }
+  void flush_() override {}
+};
+void switch_from_handler(int) { sy::switch_to(0); }
+}  // namespace
+
+TEST_CASE("switch_to from a signal handler that interrupted a switch aborts naming the context" * test::forks) {
+  test::ChildResult child = test::run_in_child([] {
+    // An environment takes the logger that is set when it starts.
+    auto logger = std::make_shared<spdlog::logger>("switchyard", std::make_shared<RaisingSink>());
+    logger->set_level(spdlog::level::off);
+    sy::set_logger(logger);
+    sy::run_main([&] {
+      sy::ContextId id = sy::create([] { sy::switch_to(0); });
+      std::signal(SIGUSR1, switch_from_handler);
+      logger->set_level(spdlog::level::trace);
+      sy::switch_to(id);  // logs "switch 0 -> 1" at trace: the signal arrives there
+      std::fputs("not reached\n", stderr);
+    });
+  });
+  CHECK(child.signal == SIGABRT);
+  CHECK(child.stderr_text.find("switch_to called in context 0 while a switch_to, create or destroy") !=
+        std::string::npos);
+  CHECK(child.stderr_text.find("not reached") == std::string::npos);
 }

@@ -58,6 +58,7 @@ struct SwitchState {
   Context* from = nullptr;             // the context that last switched away
   ExceptionState* eh_globals = nullptr;  // this thread's C++ exception state
   bool attention = false;              // set by policy: look at the landing
+  bool busy = false;  // inside switch_to, create or destroy: a call now came from a signal handler
 };
 
 struct StackSwitch {
@@ -76,6 +77,7 @@ struct StackSwitch {
     self->eh = *eh;
     before_leave(self, next, &self->asan_fake_stack);
     switchyard_swap(&self->sp, next->sp, &state);
+    state.busy = false;
     *eh = self->eh;
     after_land(state, self);
     return SWITCHYARD_UNLIKELY(state.attention);
