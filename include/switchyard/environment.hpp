@@ -1,6 +1,7 @@
 // Environment: one main context and the contexts it creates, on one thread.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -77,8 +78,9 @@ class Environment {
   /// EntrypointReturned in main. The environment owns the callable; it is
   /// destroyed on the context's stack once the context runs, or on the
   /// destroyer's stack if the context is destroyed before it starts.
-  /// Errors: resource_exhausted (no stack or memory; nothing changes),
-  /// unsupported (disabled mode), wrong_thread.
+  /// Errors: invalid_argument (a null function pointer or an empty
+  /// std::function; no ID is used), resource_exhausted (no stack or memory;
+  /// nothing changes), unsupported (disabled mode), wrong_thread.
   template <class F>
     requires std::is_invocable_v<std::decay_t<F>&>
   ContextId create(F&& entry);
@@ -165,10 +167,28 @@ class Environment {
   detail::StackPool pool_;
 };
 
+namespace detail {
+/// Entry types that can be empty: pointers, and classes such as
+/// std::function that compare equal to nullptr without converting to a
+/// pointer (a captureless lambda converts, and is never null).
+template <class D>
+concept nullable_entry = std::is_pointer_v<D> || std::is_member_pointer_v<D> ||
+                         (std::is_class_v<D> && !std::is_convertible_v<const D&, bool> &&
+                          requires(const D& d) {
+                            { d == nullptr } -> std::convertible_to<bool>;
+                          });
+}  // namespace detail
+
 template <class F>
   requires std::is_invocable_v<std::decay_t<F>&>
 ContextId Environment::create(F&& entry) {
   check_current();
+  if constexpr (detail::nullable_entry<std::decay_t<F>>) {
+    // A null entry would only crash at address 0 on the first switch.
+    if (entry == nullptr) {
+      throw Error(errc::invalid_argument, "create: the entry is a null function pointer or an empty function object");
+    }
+  }
   ContextId id = next_id_checked();  // throws unsupported in disabled mode
   detail::Context* context;
   try {
