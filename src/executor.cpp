@@ -255,7 +255,9 @@ void Executor::launch_owned(std::unique_ptr<detail::EnvironmentJob> job) {
   check_owner("spawn");
   {
     std::lock_guard<std::mutex> lock(m_);
-    if (closed_) throw Error(errc::unsupported, "Executor::spawn: the executor is closed");
+    if (closed_) {
+      throw Error(errc::unsupported, "Executor::spawn: the executor is closed (close() or shutdown() was called)");
+    }
     ++live_;
   }
   launch(std::move(job));
@@ -264,7 +266,9 @@ void Executor::launch_owned(std::unique_ptr<detail::EnvironmentJob> job) {
 void Executor::enqueue(std::unique_ptr<detail::EnvironmentJob> job) {
   {
     std::lock_guard<std::mutex> lock(m_);
-    if (closed_) throw Error(errc::unsupported, "Executor::submit: the executor is closed");
+    if (closed_) {
+      throw Error(errc::unsupported, "Executor::submit: the executor is closed (close() or shutdown() was called)");
+    }
     queue_.push_back(std::move(job));
   }
   wake_.notify_all();

@@ -161,11 +161,11 @@ TEST_CASE("no exception leaves sy_run_main: every switchyard error maps to its s
     sy_status status = SY_OK;
     CHECK_NOTHROW(status = run_c_main([&] { throw sy::Error(c.code, "mapped error"); }));
     CHECK(status == c.status);
-    CHECK(mentions("sy_run_main in context 0: mapped error"));
+    CHECK(mentions("sy_run_main: mapped error"));
   }
   CHECK(run_c_main([] { throw std::bad_alloc(); }) == SY_ENOMEM);
   CHECK(run_c_main([] { throw std::runtime_error("main fell over"); }) == SY_EFAILED);
-  CHECK(mentions("main fell over"));
+  CHECK(mentions("sy_run_main: an exception left its main function: main fell over"));
   CHECK(run_c_main([] { throw sy::EntrypointReturned(4); }) == SY_EENTRYRETURNED);
   CHECK(mentions("context 4 returned"));
   CHECK(sy::mapped_stacks() == 0);
@@ -194,4 +194,23 @@ TEST_CASE("sy_last_error is per thread") {
   }).join();
   CHECK(other.empty());
   CHECK(mentions("sy_switch_to(5)"));
+}
+
+TEST_CASE("error texts state the facts of the call") {
+  // No environment: there is no context 0 to name.
+  CHECK(sy_switch_to(5) == SY_ENOENV);
+  CHECK(mentions("sy_switch_to(5) outside any environment: no switchyard environment on thread"));
+  CHECK_FALSE(mentions("in context"));
+  // Error::what() is the message of the call, without the category's text.
+  CHECK(run_c_main([] {
+          sy_context_id id = 0;
+          CHECK(sy_switch_to(9) == SY_ENOTARGET);
+          CHECK(std::string(sy_last_error()) ==
+                "sy_switch_to(9) in context 0: switch_to 9: no such context (never created, finished or destroyed)");
+          REQUIRE(sy_create(park_in_main, nullptr, &id) == SY_OK);
+          CHECK(sy_switch_to(id) == SY_OK);
+          CHECK(sy_destroy(0) == SY_EINVAL);
+          CHECK(std::string(sy_last_error()) ==
+                "sy_destroy(0) in context 0: destroy: the main context (0) cannot be destroyed");
+        }) == SY_OK);
 }

@@ -177,6 +177,35 @@ TEST_SUITE("executor.basics") {
     ex.close();
     CHECK_THROWS_AS(ex.spawn([] {}), sy::Error);
   }
+
+  TEST_CASE("error texts state the facts of the call") {
+    sy::Executor ex;
+    try {
+      sy::Executor second;
+      FAIL("a second executor on the thread must throw");
+    } catch (const sy::Error& e) {
+      CHECK(e.code() == sy::errc::already_running);
+      const std::string text = e.what();
+      CHECK(text.find("already has an executor (one per thread)") != std::string::npos);
+      CHECK(text.find("environment") == std::string::npos);  // was ": an environment is already running ..."
+    }
+    ex.close();
+    for (int submit = 0; submit < 2; ++submit) {
+      try {
+        if (submit != 0) {
+          ex.submit([] {});
+        } else {
+          ex.spawn([] {});
+        }
+        FAIL("a closed executor must refuse");
+      } catch (const sy::Error& e) {
+        CHECK(e.code() == sy::errc::unsupported);
+        const std::string text = e.what();
+        CHECK(text.find("the executor is closed (close() or shutdown() was called)") != std::string::npos);
+        CHECK(text.find("disabled") == std::string::npos);  // was ": unsupported (contexts are disabled)"
+      }
+    }
+  }
 }
 
 TEST_SUITE("executor.blocking") {
