@@ -85,6 +85,14 @@ sy_status failed(const char* function, const sy_context_id* target = nullptr, bo
                    static_cast<unsigned long long>(e.id()));
     return SY_EENTRYRETURNED;
   } catch (const sy::ContextCanceled& canceled) {
+    if (!canceled.is_for_caller()) {
+      // A stored cancellation rethrown by a context that was not canceled
+      // (it reaches main as that context's failure): not ours to defuse.
+      set_last_error("%s: %s: it threw the ContextCanceled of context %llu, which is not the calling context's own "
+                     "cancellation",
+                     call, failure, static_cast<unsigned long long>(canceled.id()));
+      return SY_EFAILED;
+    }
     // The status carries the cancellation from here on: the caller is told
     // to return from its entry, which then ends the context quietly.
     canceled.defuse();

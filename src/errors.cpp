@@ -45,4 +45,9 @@ void ContextCanceled::defuse() const noexcept {
   if (Environment* environment = Environment::try_current()) environment->defuse(id_, environment_serial_);
 }
 
+bool ContextCanceled::is_for_caller() const noexcept {
+  const Environment* environment = Environment::try_current();
+  return environment != nullptr && environment->is_canceling_active(id_, environment_serial_);
+}
+
 }  // namespace switchyard

@@ -143,6 +143,9 @@ class Environment {
   void reap(detail::Context* dead) noexcept;
   void forget(detail::Context* context) noexcept;
   void defuse(ContextId id, std::uint64_t serial) noexcept;
+  bool is_canceling_active(ContextId id, std::uint64_t serial) const noexcept {
+    return serial == serial_ && current_->id == id && current_->canceled;
+  }
   std::exception_ptr teardown() noexcept;
 
   // Hot fields first: the switch path touches only these.

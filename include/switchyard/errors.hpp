@@ -60,6 +60,11 @@ class ContextCanceled {
   /// end by returning or by throwing something else (see README). Only has
   /// an effect on the thread and environment that raised it.
   void defuse() const noexcept;
+  /// True when this is the cancellation of the context running now on the
+  /// calling thread: same environment, same ID, and that context is being
+  /// destroyed. False for a stored copy rethrown later by another context
+  /// (that is a failure of the context that threw it, not a cancellation).
+  bool is_for_caller() const noexcept;
 
  private:
   friend class Environment;

@@ -100,6 +100,39 @@ TEST_CASE("a C++ context destroyed while in sy_switch_to gets SY_ECANCELED and m
   });
 }
 
+TEST_CASE("a stored ContextCanceled rethrown by another context is SY_EFAILED in main, not SY_ECANCELED") {
+  test::run([](sy::Environment& env) {
+    std::exception_ptr stored;
+    sy::ContextId victim = env.create([&] {
+      try {
+        sy::switch_to(0);
+      } catch (const sy::ContextCanceled&) {
+        stored = std::current_exception();
+        throw;  // propagates to the entry: a proper cancellation
+      }
+    });
+    env.switch_to(victim);
+    CHECK(env.destroy(victim));
+    REQUIRE(stored != nullptr);
+    sy::ContextId thrower = env.create([&] { std::rethrow_exception(stored); });
+    CHECK(sy_switch_to(thrower) == SY_EFAILED);  // was SY_ECANCELED ("return from its entry now")
+    CHECK(mentions("sy_switch_to(2) in context 0: a context failed and has ended"));
+    CHECK(mentions("ContextCanceled of context 1"));
+    CHECK(env.live_contexts() == 0);
+    // Main itself goes on: nothing canceled it.
+    sy_context_id active = 99;
+    CHECK(sy_active(&active) == SY_OK);
+    CHECK(active == 0);
+    try {
+      std::rethrow_exception(stored);
+    } catch (const sy::ContextCanceled& c) {
+      CHECK_FALSE(c.is_for_caller());
+      c.defuse();  // a no-op here; keeps the stored copy from counting as dropped
+    }
+    stored = nullptr;
+  });
+}
+
 TEST_CASE("sy_destroy unwinds a C++ context, and reports a failure of its unwind") {
   test::run([](sy::Environment& env) {
     sy::ContextId plain = env.create([] {
