@@ -1,5 +1,6 @@
 #include "switchyard/environment.hpp"
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -327,12 +328,16 @@ MainScope::MainScope(const Options& options) {
                                            " already runs environment " + std::to_string(running->serial_) +
                                            " (run_main cannot nest)");
   }
+  // Making an environment succeeds without touching errno (the logger, the
+  // signal handler and the alternate stack may set it on their way).
+  const int saved_errno = errno;
   try {
     environment_ = new Environment(options);
   } catch (const std::bad_alloc&) {
     throw Error(errc::resource_exhausted, "run_main: out of memory creating the environment");
   }
   tls_current = environment_;
+  errno = saved_errno;
 }
 
 void MainScope::finish(std::exception_ptr failure) {
