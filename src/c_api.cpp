@@ -8,6 +8,8 @@
 // failed or completed switch, on a live stack).
 #include "switchyard/switchyard.h"
 
+#include <cxxabi.h>
+
 #include <cstdarg>
 #include <cstdio>
 #include <new>
@@ -143,6 +145,8 @@ sy_status sy_run_main(int (*main_fn)(void* arg), void* arg, const sy_options* op
         },
         cpp_options);
     return SY_OK;
+  } catch (abi::__forced_unwind&) {
+    throw;  // pthread_exit / pthread_cancel pass through untouched
   } catch (...) {
     return failed("sy_run_main", nullptr, /*run_main=*/true);
   }
@@ -154,6 +158,8 @@ sy_status sy_create(void (*entry)(void* arg), void* arg, sy_context_id* out) {
   try {
     *out = sy::Environment::current().create_c(entry, arg);
     return SY_OK;
+  } catch (abi::__forced_unwind&) {
+    throw;  // pthread_exit / pthread_cancel pass through untouched
   } catch (...) {
     return failed("sy_create");
   }
@@ -163,6 +169,8 @@ sy_status sy_switch_to(sy_context_id target) {
   try {
     sy::Environment::current().switch_to(target);
     return SY_OK;
+  } catch (abi::__forced_unwind&) {
+    throw;  // pthread_exit / pthread_cancel pass through untouched
   } catch (...) {
     return failed("sy_switch_to", &target);
   }
@@ -172,6 +180,8 @@ sy_status sy_destroy(sy_context_id target) {
   try {
     sy::Environment::current().destroy(target);
     return SY_OK;
+  } catch (abi::__forced_unwind&) {
+    throw;  // pthread_exit / pthread_cancel pass through untouched
   } catch (...) {
     return failed("sy_destroy", &target);
   }
@@ -182,6 +192,8 @@ sy_status sy_active(sy_context_id* out) {
   try {
     *out = sy::Environment::current().active();
     return SY_OK;
+  } catch (abi::__forced_unwind&) {
+    throw;  // pthread_exit / pthread_cancel pass through untouched
   } catch (...) {
     return failed("sy_active");
   }

@@ -44,6 +44,15 @@ std::string thread_name(std::thread::id id) {
   std::abort();
 }
 
+}  // namespace
+
+void fatal_forced_unwind_in_environment() noexcept {
+  fatal("pthread_exit or pthread_cancel inside an environment of an Executor: the environment runs on a fiber's "
+        "stack, not the thread's, so the thread cannot end from there (end the environment, then the thread)");
+}
+
+namespace {
+
 bool in_worker_fiber() noexcept {
   return boost::fibers::context::active()->is_context(boost::fibers::type::worker_context);
 }
@@ -233,6 +242,9 @@ Executor::~Executor() {
   if (running_) detail::fatal("Executor destroyed inside its own run()");
   try {
     shutdown();
+  } catch (abi::__forced_unwind&) {
+    detail::fatal("Executor::shutdown in the destructor met pthread_exit or pthread_cancel: it cannot wait for the "
+                  "environments");
   } catch (...) {
     detail::fatal("Executor::shutdown failed in the destructor");
   }

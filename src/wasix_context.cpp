@@ -3,6 +3,8 @@
 // errors, and exit code 129 for an entrypoint that returns.
 #include "wasix/context.h"
 
+#include <cxxabi.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -102,6 +104,8 @@ int wasix_context_create(wasix_context_id_t* context_id, void (*entrypoint)(void
   try {
     *context_id = environment().create_c(run_entrypoint, reinterpret_cast<void*>(entrypoint));
     return 0;
+  } catch (abi::__forced_unwind&) {
+    throw;  // pthread_exit / pthread_cancel pass through untouched
   } catch (...) {
     return error_from_exception();
   }
@@ -117,6 +121,8 @@ int wasix_context_switch(wasix_context_id_t target_context_id) {
     // example turns it into this guest's exit code 129).
     if (!implicit_environment.owns(sy::Environment::current())) throw;
     returned = e.id();
+  } catch (abi::__forced_unwind&) {
+    throw;  // pthread_exit / pthread_cancel pass through untouched
   } catch (...) {
     return error_from_exception();
   }
@@ -128,6 +134,8 @@ int wasix_context_destroy(wasix_context_id_t context_id) {
   try {
     environment().destroy(context_id);
     return 0;
+  } catch (abi::__forced_unwind&) {
+    throw;  // pthread_exit / pthread_cancel pass through untouched
   } catch (...) {
     return error_from_exception();
   }

@@ -38,6 +38,7 @@
 #pragma once
 
 #include <boost/fiber/condition_variable.hpp>
+#include <cxxabi.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -63,6 +64,10 @@ class Executor;
 
 namespace detail {
 class ExecutorAlgorithm;
+/// pthread_exit or pthread_cancel inside an environment of an executor: the
+/// environment's stack is a fiber's, not the thread's, so the forced unwind
+/// cannot end the thread; a fatal message and abort.
+[[noreturn]] void fatal_forced_unwind_in_environment() noexcept;
 
 /// What an EnvironmentHandle and the executor share: the outcome of one
 /// environment. Owned jointly (shared_ptr), so neither side can dangle.
@@ -125,6 +130,8 @@ class TypedEnvironmentJob final : public EnvironmentJob {
       } else {
         state_->value.emplace(run_main(entry_, options));
       }
+    } catch (abi::__forced_unwind&) {
+      fatal_forced_unwind_in_environment();
     } catch (...) {
       failure = std::current_exception();
     }

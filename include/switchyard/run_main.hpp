@@ -1,6 +1,8 @@
 // run_main: the entry point that gives a thread an environment.
 #pragma once
 
+#include <cxxabi.h>
+
 #include <exception>
 #include <functional>
 #include <memory>
@@ -57,6 +59,10 @@ struct ResultSlot<R&> {
 /// destroy() does; then the environment is removed and the result returned
 /// or the exception rethrown.
 /// Errors: already_running if the thread is already inside run_main.
+/// A forced unwind that is not ours (pthread_exit, pthread_cancel) from the
+/// main entry passes through untouched: the environment is torn down as it
+/// passes (live contexts destroyed as at a normal end) and the thread ends
+/// as it would without switchyard.
 template <class F>
 auto run_main(F&& entry, const Options& options = {}) -> std::invoke_result_t<F&> {
   using R = std::invoke_result_t<F&>;
@@ -65,6 +71,8 @@ auto run_main(F&& entry, const Options& options = {}) -> std::invoke_result_t<F&
   if constexpr (std::is_void_v<R>) {
     try {
       std::invoke(entry);
+    } catch (abi::__forced_unwind&) {
+      throw;  // pthread_exit / pthread_cancel: the scope tears down as it unwinds
     } catch (...) {
       failure = std::current_exception();
     }
@@ -73,6 +81,8 @@ auto run_main(F&& entry, const Options& options = {}) -> std::invoke_result_t<F&
     detail::ResultSlot<R> result;
     try {
       result.fill(entry);
+    } catch (abi::__forced_unwind&) {
+      throw;
     } catch (...) {
       failure = std::current_exception();
     }

@@ -2,6 +2,8 @@
 // contexts calling through the C API, exceptions at the boundary).
 #include <switchyard/switchyard.h>
 
+#include <pthread.h>
+
 #include <cstring>
 #include <new>
 #include <stdexcept>
@@ -246,4 +248,31 @@ TEST_CASE("error texts state the facts of the call") {
           CHECK(std::string(sy_last_error()) ==
                 "sy_destroy(0) in context 0: destroy: the main context (0) cannot be destroyed");
         }) == SY_OK);
+}
+
+TEST_CASE("pthread_exit inside sy_run_main ends the thread and releases the environment") {
+  static bool after_exit = false;
+  static bool live_before = false;
+  auto thread_main = [](void*) -> void* {
+    int result = -1;
+    sy_status status = sy_run_main(
+        [](void*) -> int {
+          sy_context_id started = 0, unstarted = 0;
+          if (sy_create(park_in_main, nullptr, &started) != SY_OK || sy_switch_to(started) != SY_OK) return 1;
+          if (sy_create(park_in_main, nullptr, &unstarted) != SY_OK) return 1;
+          live_before = sy::Environment::current().live_contexts() == 2 && sy::mapped_stacks() == 2;
+          ::pthread_exit(reinterpret_cast<void*>(7));
+        },
+        nullptr, nullptr, &result);
+    after_exit = true;
+    return reinterpret_cast<void*>(static_cast<std::intptr_t>(status));
+  };
+  pthread_t thread;
+  REQUIRE(::pthread_create(&thread, nullptr, thread_main, nullptr) == 0);
+  void* value = nullptr;
+  REQUIRE(::pthread_join(thread, &value) == 0);  // used to abort: "FATAL: exception not rethrown"
+  CHECK(value == reinterpret_cast<void*>(7));
+  CHECK(live_before);
+  CHECK_FALSE(after_exit);
+  CHECK(sy::mapped_stacks() == 0);
 }
