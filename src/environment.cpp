@@ -275,18 +275,45 @@ void Environment::defuse(ContextId id, std::uint64_t serial) noexcept {
   if (Context* context = table_.find(id); context != nullptr && context->canceled) context->cancel_defused = true;
 }
 
+// Always makes progress: each pass ends one context, so teardown ends.
+// It runs with this environment installed as the thread's current one: the
+// implicit WASIX environment is released at thread exit, when the thread may
+// be on another Boost.Fiber fiber, whose current environment is not this one
+// (destroy() then threw wrong_thread and teardown retried it forever)
+// [executor.basics: "a WASIX call from a plain fiber ..."]. A context that
+// destroy() still refuses is released without unwinding (no more of its code
+// runs; what its stack holds is not destroyed), with an error logged.
 std::exception_ptr Environment::teardown() noexcept {
+  Environment* const previous = detail::tls_current;
+  detail::tls_current = this;
   std::exception_ptr first_failure;
   if (newest_ != nullptr) log_->debug("teardown: destroying {} live contexts, newest first", counters_.live_contexts);
   while (newest_ != nullptr) {
+    Context* const victim = newest_;
+    const ContextId id = victim->id;
     try {
-      destroy(newest_->id);
+      destroy(id);
     } catch (...) {
-      if (!first_failure) first_failure = std::current_exception();
+      // A failure of the context's unwind (it defused and threw) is the
+      // caller's to see; a refusal (the context is still there) is not.
+      if (table_.find(id) != victim && !first_failure) first_failure = std::current_exception();
+    }
+    if (table_.find(id) == victim) {
+      std::fprintf(stderr,
+                   "switchyard: teardown of environment %llu could not destroy context %llu (%s); releasing it "
+                   "without unwinding its stack\n",
+                   static_cast<unsigned long long>(serial_), static_cast<unsigned long long>(id),
+                   to_string(victim->state));
+      if (victim == current_) {
+        forget(victim);  // its stack runs code now: leave it mapped, drop only the record's links
+      } else {
+        release_without_unwind(victim);
+      }
     }
   }
   log_->debug("environment {} ended: {} creates, {} switches, {} destroys", serial_, counters_.creates,
               counters_.switches, counters_.destroys);
+  detail::tls_current = previous;
   return first_failure;
 }
 
@@ -349,9 +376,13 @@ void MainScope::finish(std::exception_ptr failure) {
 
 MainScope::~MainScope() {
   if (!finished_) environment_->teardown();
-  tls_current = nullptr;
+  // Under an Executor, another fiber's environment may be current when the
+  // implicit WASIX environment is released: leave that one installed.
+  if (tls_current == environment_) tls_current = nullptr;
   delete environment_;
 }
+
+bool MainScope::in_main_context() const noexcept { return environment_->current_ == &environment_->main_; }
 
 }  // namespace detail
 }  // namespace switchyard

@@ -30,6 +30,9 @@ class MainScope {
   /// (what left the main entry) or, failing that, an exception a defused
   /// context threw during teardown.
   void finish(std::exception_ptr failure);
+  /// True while the main context is the active one (teardown is possible
+  /// from this stack). Any thread; reads only this environment.
+  bool in_main_context() const noexcept;
 
  private:
   Environment* environment_;

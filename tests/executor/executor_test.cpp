@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <switchyard/executor.hpp>
+#include <wasix/context.h>
 
 #include "support.hpp"
 
@@ -153,6 +154,53 @@ TEST_SUITE("executor.basics") {
       CHECK(&sy::Environment::current() == outer);
       CHECK(outer->active() == sy::main_context_id);
     });
+  }
+
+  // The implicit WASIX environment belongs to the fiber that made it, as the
+  // executor sees it; at thread exit it is released from whatever fiber runs
+  // then. Teardown used to throw wrong_thread there and retry it forever.
+  TEST_CASE("a WASIX call from a plain fiber makes an implicit environment that thread exit releases") {
+    test::ChildResult child = test::run_in_child([] {
+      ::alarm(30);  // the old teardown spun at 100% CPU: die of SIGALRM instead of hanging the suite
+      int code = 0;
+      std::thread([&code] {
+        sy::Executor ex;
+        auto environment = ex.spawn([] { return sy::Environment::current().live_contexts(); });
+        wasix_context_id_t in_a = 0;
+        int b_result = 0, b_errno = 0;
+        sy::Environment* a_env = nullptr;
+        sy::Environment* seen_by_b = reinterpret_cast<sy::Environment*>(1);
+        boost::fibers::fiber a([&] {
+          static auto parks = [] {
+            for (;;) wasix_context_switch(wasix_context_main);
+          };
+          if (wasix_context_create(&in_a, +parks) != 0 || wasix_context_switch(in_a) != 0) code = 1;
+          a_env = sy::Environment::try_current();
+          boost::this_fiber::yield();  // b runs meanwhile, outside any environment
+          if (sy::Environment::try_current() != a_env) code = 2;
+        });
+        boost::fibers::fiber b([&] {
+          seen_by_b = sy::Environment::try_current();
+          wasix_context_id_t id = 0;
+          errno = 0;
+          b_result = wasix_context_create(&id, [] {});
+          b_errno = errno;
+        });
+        a.join();
+        b.join();
+        ex.run();
+        if (environment.get() != 0) code = 3;
+        if (a_env == nullptr || seen_by_b != nullptr) code = 4;
+        if (b_result != -1 || b_errno != EBUSY) code = 5;
+        if (sy::mapped_stacks() != 1) code = 6;  // the parked context of the implicit environment
+      }).join();  // thread exit releases the implicit environment
+      if (code == 0 && sy::mapped_stacks() != 0) code = 7;
+      std::_Exit(code);
+    });
+    CHECK(child.signal == 0);
+    CHECK(child.exited);
+    CHECK(child.exit_code == 0);
+    if (!child.stderr_text.empty()) MESSAGE(child.stderr_text);
   }
 
   TEST_CASE("misuse is an error") {
