@@ -81,6 +81,7 @@ class EnvironmentState {
   void wait();
   bool finished() const;
   /// Called by the executor on its thread.
+  void start(const void* fiber) noexcept;  // the environment's fiber starts running it
   void finish(std::exception_ptr failure) noexcept;
   void release() noexcept;
   void rethrow_if_failed();
@@ -92,6 +93,7 @@ class EnvironmentState {
   Status status_ = Status::pending;
   std::exception_ptr failure_;
   std::thread::id owner_;
+  const void* fiber_ = nullptr;  // the Boost.Fiber context that runs the environment
 };
 
 template <class R>
@@ -165,6 +167,8 @@ class EnvironmentHandle {
   /// environment of the same executor: parks that environment (others run).
   /// On the owner thread outside the executor's environments it does not
   /// wait: Error{errc::invalid_argument} if not ready (run the executor).
+  /// From the environment itself (any of its contexts): invalid_argument, as
+  /// it would never end.
   void wait() const { checked().wait(); }
   /// Waits, then returns what the entry returned or rethrows what left it.
   /// An environment released by shutdown before it started:
@@ -200,8 +204,9 @@ class Executor {
   /// Errors: already_running if this thread already has an Executor.
   Executor();
   /// shutdown(), then restores Boost.Fiber's round_robin on the thread.
-  /// Must run on the owner thread, outside run() (else a fatal message and
-  /// abort: there is nothing sane left to do).
+  /// Must run on the owner thread, outside run() and outside the executor's
+  /// environments (else a fatal message and abort: it would wait for
+  /// itself, and there is nothing sane left to do).
   ~Executor();
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
@@ -232,7 +237,9 @@ class Executor {
   }
 
   /// Runs the environments until none is left and no submission is queued.
-  /// Owner thread only; not reentrant (invalid_argument inside run()).
+  /// Owner thread only; not reentrant (invalid_argument inside run(), and
+  /// from inside one of the executor's environments, as for serve(),
+  /// run_until_idle() and shutdown(): they would wait for themselves).
   /// May be called from inside a run_main on the owner thread: that
   /// environment is the current one again when run() returns.
   void run();
@@ -284,6 +291,7 @@ class Executor {
   }
   enum class Mode { run, serve };
   void check_owner(const char* what) const;
+  void check_outside_environments(const char* what) const;
   void launch_owned(std::unique_ptr<detail::EnvironmentJob> job);
   void enqueue(std::unique_ptr<detail::EnvironmentJob> job);
   void launch(std::unique_ptr<detail::EnvironmentJob> job);  // owner thread, m_ not held

@@ -203,6 +203,54 @@ TEST_SUITE("executor.basics") {
     if (!child.stderr_text.empty()) MESSAGE(child.stderr_text);
   }
 
+  TEST_CASE("an environment waiting for itself, or running its own executor, is invalid_argument") {
+    // Both used to park the environment forever, silently; in a child with a
+    // timer so that a regression fails instead of hanging the suite.
+    test::ChildResult child = test::run_in_child([] {
+      ::alarm(30);
+      sy::Executor ex;
+      sy::EnvironmentHandle<int> self;
+      int code = 0;
+      self = ex.spawn([&] {
+        sy::Environment& env = sy::Environment::current();
+        auto expect_invalid = [&](auto&& call, int failure) {
+          try {
+            call();
+            code = failure;
+          } catch (const sy::Error& e) {
+            if (e.code() != sy::errc::invalid_argument) code = failure + 1;
+          }
+        };
+        expect_invalid([&] { self.wait(); }, 10);
+        sy::ContextId id = env.create([&] {
+          expect_invalid([&] { self.wait(); }, 20);  // from a context of the environment too
+          for (;;) env.switch_to(sy::main_context_id);
+        });
+        env.switch_to(id);
+        expect_invalid([&] { ex.run(); }, 30);
+        expect_invalid([&] { ex.run_until_idle(); }, 40);
+        expect_invalid([&] { ex.shutdown(); }, 50);
+        return 7;
+      });
+      ex.run();
+      if (code == 0 && self.get() != 7) code = 60;
+      std::_Exit(code);
+    });
+    CHECK(child.signal == 0);
+    CHECK(child.exit_code == 0);
+  }
+
+  TEST_CASE("~Executor inside one of its environments aborts with a message, also when the owner only yields") {
+    test::ChildResult child = test::run_in_child([] {
+      ::alarm(30);  // it used to spin at 100% CPU here
+      auto* ex = new sy::Executor;
+      ex->spawn([ex] { delete ex; });
+      for (;;) boost::this_fiber::yield();  // the owner drives the fibers without run()
+    });
+    CHECK(child.signal == SIGABRT);
+    CHECK(child.stderr_text.find("Executor destroyed inside one of its own environments") != std::string::npos);
+  }
+
   TEST_CASE("misuse is an error") {
     sy::Executor ex;
     CHECK_THROWS_AS(sy::Executor(), sy::Error);  // one per thread
