@@ -74,7 +74,7 @@ TEST_CASE("contexts can create contexts, and move-only entries are accepted") {
   });
 }
 
-TEST_CASE("std::function entries work as the SPEC shows them") {
+TEST_CASE("std::function entries work as the API shows them") {
   test::run([](sy::Environment& env) {
     int calls = 0;
     std::function<void()> entry = [&] {
