@@ -286,6 +286,9 @@ void Environment::defuse(ContextId id, std::uint64_t serial) noexcept {
 std::exception_ptr Environment::teardown() noexcept {
   Environment* const previous = detail::tls_current;
   detail::tls_current = this;
+  // Main may now run on another stack than the one that made the
+  // environment (a fiber that has ended): destroys switch back to this one.
+  if (current_ == &main_) StackSwitch::init_main(&main_);
   std::exception_ptr first_failure;
   if (newest_ != nullptr) log_->debug("teardown: destroying {} live contexts, newest first", counters_.live_contexts);
   while (newest_ != nullptr) {
