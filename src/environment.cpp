@@ -281,8 +281,9 @@ void Environment::defuse(ContextId id, std::uint64_t serial) noexcept {
 // be on another Boost.Fiber fiber, whose current environment is not this one
 // (destroy() then threw wrong_thread and teardown retried it forever)
 // [executor.basics: "a WASIX call from a plain fiber ..."]. A context that
-// destroy() still refuses is released without unwinding (no more of its code
-// runs; what its stack holds is not destroyed), with an error logged.
+// destroy() still refuses (none is known to be reachable now: this is the
+// guarantee of progress) is released without unwinding (no more of its code
+// runs; what its stack holds is not destroyed), with a line on stderr.
 std::exception_ptr Environment::teardown() noexcept {
   Environment* const previous = detail::tls_current;
   detail::tls_current = this;
