@@ -113,11 +113,11 @@ TEST_CASE("a null entry is invalid_argument at create, not a crash at the first 
     void (*pointer)() = plain_entry;
     sy::ContextId a = env.create(pointer);
     sy::ContextId b = env.create(std::function<void()>(plain_entry));
+    sy::ContextId c = env.create(plain_entry);  // a function reference: never null, not compared
     CHECK(a == 1);
     CHECK(b == 2);
-    env.switch_to(a);
-    env.switch_to(b);
-    env.destroy(a);
-    env.destroy(b);
+    CHECK(c == 3);
+    for (sy::ContextId id : {a, b, c}) env.switch_to(id);
+    for (sy::ContextId id : {a, b, c}) env.destroy(id);
   });
 }

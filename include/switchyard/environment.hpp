@@ -186,7 +186,8 @@ template <class F>
   requires std::is_invocable_v<std::decay_t<F>&>
 ContextId Environment::create(F&& entry) {
   check_current();
-  if constexpr (detail::nullable_entry<std::decay_t<F>>) {
+  // A function reference cannot be null (and comparing it warns).
+  if constexpr (!std::is_function_v<std::remove_reference_t<F>> && detail::nullable_entry<std::decay_t<F>>) {
     // A null entry would only crash at address 0 on the first switch.
     if (entry == nullptr) {
       throw Error(errc::invalid_argument, "create: the entry is a null function pointer or an empty function object");
