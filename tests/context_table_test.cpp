@@ -94,7 +94,9 @@ TEST_CASE("an environment's memory does not grow with the IDs it hands out") {
     for (int i = 0; i < 3'000'000; ++i) env.destroy(env.create([] {}));
     const long grown = resident_kib() - before;
     MESSAGE("RSS growth over 3M create+destroy: " << grown << " KiB");
-    CHECK(grown < 4096);
+    // ASan's quarantine and valgrind's freed-block queue hold hundreds of MB
+    // of freed memory on purpose; the table-level test above still runs there.
+    if (!test::under_asan && !test::under_valgrind()) CHECK(grown < 4096);
     CHECK(env.stats().creates == 3'001'000);
   });
 }

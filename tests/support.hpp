@@ -28,6 +28,13 @@ inline constexpr bool under_asan = true;
 inline constexpr bool under_asan = false;
 #endif
 
+/// True under valgrind (its preload library is in LD_PRELOAD): its own
+/// allocator keeps freed blocks, so RSS says nothing about ours there.
+inline bool under_valgrind() {
+  const char* preload = std::getenv("LD_PRELOAD");
+  return preload != nullptr && std::string(preload).find("vgpreload") != std::string::npos;
+}
+
 /// Counts constructions and destructions, so a test can prove that every
 /// object on a context's stack was destroyed exactly once.
 struct Tracked {
