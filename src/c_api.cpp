@@ -8,8 +8,6 @@
 // failed or completed switch, on a live stack).
 #include "switchyard/switchyard.h"
 
-#include <cxxabi.h>
-
 #include <cstdarg>
 #include <cstdio>
 #include <new>
@@ -113,6 +111,11 @@ sy_status failed(const char* function, const sy_context_id* target = nullptr, bo
   }
 }
 
+// Called from a catch (...) handler: true when what is in flight is not a
+// C++ exception (glibc's forced unwind of pthread_exit or pthread_cancel),
+// which has no exception_ptr and must be rethrown, never swallowed.
+bool foreign_unwind() noexcept { return std::current_exception() == nullptr; }
+
 sy_status invalid(const char* message) noexcept {
   set_last_error("%s", message);
   return SY_EINVAL;
@@ -145,9 +148,8 @@ sy_status sy_run_main(int (*main_fn)(void* arg), void* arg, const sy_options* op
         },
         cpp_options);
     return SY_OK;
-  } catch (abi::__forced_unwind&) {
-    throw;  // pthread_exit / pthread_cancel pass through untouched
   } catch (...) {
+    if (foreign_unwind()) throw;  // pthread_exit / pthread_cancel pass through untouched
     return failed("sy_run_main", nullptr, /*run_main=*/true);
   }
 }
@@ -158,9 +160,8 @@ sy_status sy_create(void (*entry)(void* arg), void* arg, sy_context_id* out) {
   try {
     *out = sy::Environment::current().create_c(entry, arg);
     return SY_OK;
-  } catch (abi::__forced_unwind&) {
-    throw;  // pthread_exit / pthread_cancel pass through untouched
   } catch (...) {
+    if (foreign_unwind()) throw;  // pthread_exit / pthread_cancel pass through untouched
     return failed("sy_create");
   }
 }
@@ -169,9 +170,8 @@ sy_status sy_switch_to(sy_context_id target) {
   try {
     sy::Environment::current().switch_to(target);
     return SY_OK;
-  } catch (abi::__forced_unwind&) {
-    throw;  // pthread_exit / pthread_cancel pass through untouched
   } catch (...) {
+    if (foreign_unwind()) throw;  // pthread_exit / pthread_cancel pass through untouched
     return failed("sy_switch_to", &target);
   }
 }
@@ -180,9 +180,8 @@ sy_status sy_destroy(sy_context_id target) {
   try {
     sy::Environment::current().destroy(target);
     return SY_OK;
-  } catch (abi::__forced_unwind&) {
-    throw;  // pthread_exit / pthread_cancel pass through untouched
   } catch (...) {
+    if (foreign_unwind()) throw;  // pthread_exit / pthread_cancel pass through untouched
     return failed("sy_destroy", &target);
   }
 }
@@ -192,9 +191,8 @@ sy_status sy_active(sy_context_id* out) {
   try {
     *out = sy::Environment::current().active();
     return SY_OK;
-  } catch (abi::__forced_unwind&) {
-    throw;  // pthread_exit / pthread_cancel pass through untouched
   } catch (...) {
+    if (foreign_unwind()) throw;  // pthread_exit / pthread_cancel pass through untouched
     return failed("sy_active");
   }
 }

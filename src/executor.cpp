@@ -267,10 +267,11 @@ Executor::~Executor() {
   }
   try {
     shutdown();
-  } catch (abi::__forced_unwind&) {
-    detail::fatal("Executor::shutdown in the destructor met pthread_exit or pthread_cancel: it cannot wait for the "
-                  "environments");
   } catch (...) {
+    if (!std::current_exception()) {  // not a C++ exception: a forced unwind
+      detail::fatal("Executor::shutdown in the destructor met pthread_exit or pthread_cancel: it cannot wait for the "
+                    "environments");
+    }
     detail::fatal("Executor::shutdown failed in the destructor");
   }
   algorithm_->detach();

@@ -3,8 +3,6 @@
 // errors, and exit code 129 for an entrypoint that returns.
 #include "wasix/context.h"
 
-#include <cxxabi.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -91,7 +89,8 @@ int error_with(int value) noexcept {
 
 // Called from a catch handler: switchyard errors become errno values; other
 // exceptions (failures of entrypoints, ContextCanceled of a C++ context)
-// keep propagating, as the C++ API would let them.
+// keep propagating, as the C++ API would let them, and so does the forced
+// unwind of pthread_exit / pthread_cancel (rethrown, never swallowed).
 int error_from_exception() {
   try {
     throw;
@@ -128,8 +127,6 @@ int wasix_context_create(wasix_context_id_t* context_id, void (*entrypoint)(void
     if (env == nullptr) return error_with(ECANCELED);  // the thread's environment is gone: thread exit
     *context_id = env->create_c(run_entrypoint, reinterpret_cast<void*>(entrypoint));
     return 0;
-  } catch (abi::__forced_unwind&) {
-    throw;  // pthread_exit / pthread_cancel pass through untouched
   } catch (...) {
     return error_from_exception();
   }
@@ -150,8 +147,6 @@ int wasix_context_switch(wasix_context_id_t target_context_id) {
     // example turns it into this guest's exit code 129).
     if (implicit_env == nullptr || implicit_env != sy::Environment::try_current()) throw;
     returned = e.id();
-  } catch (abi::__forced_unwind&) {
-    throw;  // pthread_exit / pthread_cancel pass through untouched
   } catch (...) {
     return error_from_exception();
   }
@@ -168,8 +163,6 @@ int wasix_context_destroy(wasix_context_id_t context_id) {
     }
     env->destroy(context_id);
     return 0;
-  } catch (abi::__forced_unwind&) {
-    throw;  // pthread_exit / pthread_cancel pass through untouched
   } catch (...) {
     return error_from_exception();
   }

@@ -38,7 +38,6 @@
 #pragma once
 
 #include <boost/fiber/condition_variable.hpp>
-#include <cxxabi.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -132,10 +131,9 @@ class TypedEnvironmentJob final : public EnvironmentJob {
       } else {
         state_->value.emplace(run_main(entry_, options));
       }
-    } catch (abi::__forced_unwind&) {
-      fatal_forced_unwind_in_environment();
     } catch (...) {
       failure = std::current_exception();
+      if (!failure) fatal_forced_unwind_in_environment();  // not a C++ exception
     }
     state_->finish(std::move(failure));
   }

@@ -1,8 +1,6 @@
 // run_main: the entry point that gives a thread an environment.
 #pragma once
 
-#include <cxxabi.h>
-
 #include <exception>
 #include <functional>
 #include <memory>
@@ -74,20 +72,22 @@ auto run_main(F&& entry, const Options& options = {}) -> std::invoke_result_t<F&
   if constexpr (std::is_void_v<R>) {
     try {
       std::invoke(entry);
-    } catch (abi::__forced_unwind&) {
-      throw;  // pthread_exit / pthread_cancel: the scope tears down as it unwinds
     } catch (...) {
       failure = std::current_exception();
+      // No exception_ptr: not a C++ exception, e.g. the forced unwind of
+      // pthread_exit / pthread_cancel. It passes on; the scope tears down
+      // as it unwinds. (A handler for abi::__forced_unwind& would bind a
+      // reference to null, which UBSan reports.)
+      if (!failure) throw;
     }
     scope.finish(std::move(failure));
   } else {
     detail::ResultSlot<R> result;
     try {
       result.fill(entry);
-    } catch (abi::__forced_unwind&) {
-      throw;
     } catch (...) {
       failure = std::current_exception();
+      if (!failure) throw;  // a foreign unwind passes on, as above
     }
     scope.finish(std::move(failure));
     return result.take();
