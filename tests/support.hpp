@@ -28,6 +28,14 @@ inline constexpr bool under_asan = true;
 inline constexpr bool under_asan = false;
 #endif
 
+#if defined(SWITCHYARD_TSAN)
+/// ThreadSanitizer does not support starting threads in a child forked from
+/// a multi-threaded process: such tests run in-process or not at all there.
+inline constexpr bool under_tsan = true;
+#else
+inline constexpr bool under_tsan = false;
+#endif
+
 /// True under valgrind (its preload library is in LD_PRELOAD): its own
 /// allocator keeps freed blocks, so RSS says nothing about ours there.
 inline bool under_valgrind() {
