@@ -29,13 +29,18 @@ __attribute__((format(printf, 1, 2))) void set_last_error(const char* format, ..
   va_end(args);
 }
 
-unsigned long long active_or_main() noexcept {
+// Where the call was made, for the message: "in context N", or "outside any
+// environment" when the thread has none (there is no context 0 then).
+void describe_caller(char* out, std::size_t size) noexcept {
   sy::Environment* env = sy::Environment::try_current();
-  if (env == nullptr) return 0;
+  if (env == nullptr) {
+    std::snprintf(out, size, "outside any environment");
+    return;
+  }
   try {
-    return env->active();
+    std::snprintf(out, size, "in context %llu", static_cast<unsigned long long>(env->active()));
   } catch (...) {
-    return 0;
+    std::snprintf(out, size, "in an environment that is not running");
   }
 }
 
@@ -55,42 +60,61 @@ sy_status status_of(sy::errc code) noexcept {
 // Called from a catch handler: maps the exception in flight to a status and
 // records the message. `function` and `target` (if the call has an ID
 // argument) name the call. Allocates nothing.
-sy_status failed(const char* function, const sy_context_id* target = nullptr) noexcept {
-  char call[64];
-  if (target != nullptr) {
-    std::snprintf(call, sizeof call, "%s(%llu)", function, static_cast<unsigned long long>(*target));
-  } else {
+// sy_run_main's failures are reported after its environment is gone: they
+// come from its main function (or teardown), not from a context of the
+// caller, so the message names no caller context and no ended context.
+sy_status failed(const char* function, const sy_context_id* target = nullptr, bool run_main = false) noexcept {
+  char call[128];
+  char where[64];
+  describe_caller(where, sizeof where);
+  if (run_main) {
     std::snprintf(call, sizeof call, "%s", function);
+  } else if (target != nullptr) {
+    std::snprintf(call, sizeof call, "%s(%llu) %s", function, static_cast<unsigned long long>(*target), where);
+  } else {
+    std::snprintf(call, sizeof call, "%s %s", function, where);
   }
-  const unsigned long long in = active_or_main();
+  const char* failure = run_main ? "an exception left its main function" : "a context failed and has ended";
   try {
     throw;
   } catch (const sy::Error& e) {
-    set_last_error("%s in context %llu: %s", call, in, e.what());
+    set_last_error("%s: %s", call, e.what());
     return status_of(e.value());
   } catch (const sy::EntrypointReturned& e) {
-    set_last_error("%s in context %llu: context %llu returned from its entry function (entries must not return); "
-                   "it has ended",
-                   call, in, static_cast<unsigned long long>(e.id()));
+    set_last_error("%s: context %llu returned from its entry function (entries must not return); it has ended", call,
+                   static_cast<unsigned long long>(e.id()));
     return SY_EENTRYRETURNED;
   } catch (const sy::ContextCanceled& canceled) {
+    if (!canceled.is_for_caller()) {
+      // A stored cancellation rethrown by a context that was not canceled
+      // (it reaches main as that context's failure): not ours to defuse.
+      set_last_error("%s: %s: it threw the ContextCanceled of context %llu, which is not the calling context's own "
+                     "cancellation",
+                     call, failure, static_cast<unsigned long long>(canceled.id()));
+      return SY_EFAILED;
+    }
     // The status carries the cancellation from here on: the caller is told
     // to return from its entry, which then ends the context quietly.
     canceled.defuse();
-    set_last_error("%s in context %llu: context %llu is being destroyed; return from its entry now", call, in,
+    set_last_error("%s: context %llu is being destroyed; return from its entry now", call,
                    static_cast<unsigned long long>(canceled.id()));
     return SY_ECANCELED;
   } catch (const std::bad_alloc&) {
-    set_last_error("%s in context %llu: out of memory", call, in);
+    set_last_error("%s: out of memory", call);
     return SY_ENOMEM;
   } catch (const std::exception& e) {
-    set_last_error("%s in context %llu: a context failed and has ended: %s", call, in, e.what());
+    set_last_error("%s: %s: %s", call, failure, e.what());
     return SY_EFAILED;
   } catch (...) {
-    set_last_error("%s in context %llu: a context failed and has ended: an exception of unknown type", call, in);
+    set_last_error("%s: %s: an exception of unknown type", call, failure);
     return SY_EFAILED;
   }
 }
+
+// Called from a catch (...) handler: true when what is in flight is not a
+// C++ exception (glibc's forced unwind of pthread_exit or pthread_cancel),
+// which has no exception_ptr and must be rethrown, never swallowed.
+bool foreign_unwind() noexcept { return std::current_exception() == nullptr; }
 
 sy_status invalid(const char* message) noexcept {
   set_last_error("%s", message);
@@ -127,7 +151,8 @@ sy_status sy_run_main(int (*main_fn)(void* arg), void* arg, const sy_options* op
         cpp_options);
     return SY_OK;
   } catch (...) {
-    return failed("sy_run_main");
+    if (foreign_unwind()) throw;  // pthread_exit / pthread_cancel pass through untouched
+    return failed("sy_run_main", nullptr, /*run_main=*/true);
   }
 }
 
@@ -138,6 +163,7 @@ sy_status sy_create(void (*entry)(void* arg), void* arg, sy_context_id* out) {
     *out = sy::Environment::current().create_c(entry, arg);
     return SY_OK;
   } catch (...) {
+    if (foreign_unwind()) throw;  // pthread_exit / pthread_cancel pass through untouched
     return failed("sy_create");
   }
 }
@@ -147,6 +173,7 @@ sy_status sy_switch_to(sy_context_id target) {
     sy::Environment::current().switch_to(target);
     return SY_OK;
   } catch (...) {
+    if (foreign_unwind()) throw;  // pthread_exit / pthread_cancel pass through untouched
     return failed("sy_switch_to", &target);
   }
 }
@@ -156,6 +183,7 @@ sy_status sy_destroy(sy_context_id target) {
     sy::Environment::current().destroy(target);
     return SY_OK;
   } catch (...) {
+    if (foreign_unwind()) throw;  // pthread_exit / pthread_cancel pass through untouched
     return failed("sy_destroy", &target);
   }
 }
@@ -166,6 +194,7 @@ sy_status sy_active(sy_context_id* out) {
     *out = sy::Environment::current().active();
     return SY_OK;
   } catch (...) {
+    if (foreign_unwind()) throw;  // pthread_exit / pthread_cancel pass through untouched
     return failed("sy_active");
   }
 }

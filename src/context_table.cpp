@@ -17,6 +17,7 @@ ContextTable::ContextTable()
 
 ContextTable::~ContextTable() {
   for (std::size_t i = 0; i <= mask_; ++i) delete directory_[i].page;
+  delete spare_;
 }
 
 std::size_t ContextTable::slot_of(std::uint64_t key) const noexcept {
@@ -32,17 +33,21 @@ void ContextTable::insert(ContextId id, Context* context) {
   if (i > mask_) {
     // A new page. Keep the directory at most half full so probes stay short.
     if ((pages_ + 1) * 2 > mask_ + 1) grow();  // may throw: table unchanged
-    auto page = std::make_unique<Page>();      // may throw: table unchanged
+    Page* page = spare_;                       // all its entries are null
+    if (page != nullptr) {
+      spare_ = nullptr;
+    } else {
+      page = new Page();  // may throw: table unchanged
+    }
     for (i = home(key); directory_[i].page != nullptr; i = (i + 1) & mask_) {
     }
-    directory_[i] = {key, page.release()};
+    directory_[i] = {key, page};
     ++pages_;
   }
   Page* page = directory_[i].page;
   page->entries[id & (page_entries - 1)] = context;
   ++page->live;
   ++size_;
-  if (id > highest_) highest_ = id;
 }
 
 void ContextTable::erase(ContextId id) noexcept {
@@ -54,11 +59,17 @@ void ContextTable::erase(ContextId id) noexcept {
   if (entry == nullptr) return;
   entry = nullptr;
   --size_;
-  // Free the page once it is empty and no later ID can land in it.
-  if (--page->live == 0 && key < (highest_ >> page_bits)) {
-    delete page;
+  // An empty page leaves at once, even the newest one (later IDs may land in
+  // it; they take the spare then): memory follows the live contexts.
+  // [core.context_table: "create+destroy churn keeps at most two pages"]
+  if (--page->live == 0) {
     remove_slot(i);
     --pages_;
+    if (spare_ == nullptr) {
+      spare_ = page;
+    } else {
+      delete page;
+    }
   }
 }
 

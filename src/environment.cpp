@@ -1,5 +1,7 @@
 #include "switchyard/environment.hpp"
+#include "switchyard/detail/exception_state.hpp"
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cxxabi.h>
@@ -160,7 +162,7 @@ ContextId Environment::next_id_checked() {
 }
 
 void Environment::throw_null_entry() {
-  throw Error(errc::invalid_argument, "create: the entry is a null function (pointer or empty std::function)");
+  throw Error(errc::invalid_argument, "create: the entry is a null function pointer or an empty function object");
 }
 
 ContextId Environment::create_c(void (*entry)(void*), void* arg) {
@@ -289,7 +291,13 @@ void Environment::reap(Context* dead) noexcept {
 // entry is discarded here, on the destroyer's stack), or one of C frames,
 // whose stack is dropped without being resumed.
 void Environment::release_without_unwind(Context* context) noexcept {
-  if (context->state == ContextState::created) context->discard(context);
+  if (context->state == ContextState::created) {
+    context->discard(context);
+  } else {
+    // A C context parked inside a catch handler holds caught exceptions in
+    // its saved state; nothing will end those handlers now.
+    detail::release_caught_exceptions(context->eh);
+  }
   forget(context);
   reap(context);
 }
@@ -332,8 +340,6 @@ Context* Environment::run_context(Context* self) noexcept {
   try {
     if (sw_.attention) on_attention();
     self->run(self);
-  } catch (abi::__forced_unwind&) {
-    fatal_forced_unwind(self->id);
   } catch (const ContextCanceled& canceled) {
     if (self->canceled && canceled.id() == self->id) {
       canceled.arrived();
@@ -343,8 +349,12 @@ Context* Environment::run_context(Context* self) noexcept {
       failure = std::current_exception();
     }
   } catch (...) {
-    outcome = Outcome::failed;
+    // No exception_ptr: a forced unwind (pthread_exit, pthread_cancel),
+    // which cannot end the thread from a context's stack. (A handler for
+    // abi::__forced_unwind& would bind a reference to null: UBSan.)
     failure = std::current_exception();
+    if (!failure) fatal_forced_unwind(self->id);
+    outcome = Outcome::failed;
   }
   return finish(self, outcome, std::move(failure));
 }
@@ -443,18 +453,49 @@ void Environment::defuse(ContextId id, std::uint64_t serial) noexcept {
   if (Context* context = table_.find(id); context != nullptr && context->canceled) context->cancel_defused = true;
 }
 
+// Always makes progress: each pass ends one context, so teardown ends.
+// It runs with this environment installed as the thread's current one: the
+// implicit WASIX environment is released at thread exit, when the thread may
+// be on another Boost.Fiber fiber, whose current environment is not this one
+// (destroy() then threw wrong_thread and teardown retried it forever)
+// [executor.basics: "a WASIX call from a plain fiber ..."]. A context that
+// destroy() still refuses (none is known to be reachable now: this is the
+// guarantee of progress) is released without unwinding (no more of its code
+// runs; what its stack holds is not destroyed), with a line on stderr.
 std::exception_ptr Environment::teardown() noexcept {
+  Environment* const previous = detail::tls_current;
+  detail::tls_current = this;
+  // Main may now run on another stack than the one that made the
+  // environment (a fiber that has ended): destroys switch back to this one.
+  if (sw_.current == &main_) StackSwitch::init_main(&main_);
   std::exception_ptr first_failure;
   if (newest_ != nullptr) log_->debug("teardown: destroying {} live contexts, newest first", counters_.live_contexts);
   while (newest_ != nullptr) {
+    Context* const victim = newest_;
+    const ContextId id = victim->id;
     try {
-      destroy(newest_->id);
+      destroy(id);
     } catch (...) {
-      if (!first_failure) first_failure = std::current_exception();
+      // A failure of the context's unwind (it defused and threw) is the
+      // caller's to see; a refusal (the context is still there) is not.
+      if (table_.find(id) != victim && !first_failure) first_failure = std::current_exception();
+    }
+    if (table_.find(id) == victim) {
+      std::fprintf(stderr,
+                   "switchyard: teardown of environment %llu could not destroy context %llu (%s); releasing it "
+                   "without unwinding its stack\n",
+                   static_cast<unsigned long long>(serial_), static_cast<unsigned long long>(id),
+                   to_string(victim->state));
+      if (victim == sw_.current) {
+        forget(victim);  // its stack runs code now: leave it mapped, drop only the record's links
+      } else {
+        release_without_unwind(victim);
+      }
     }
   }
   log_->debug("environment {} ended: {} creates, {} switches, {} destroys", serial_, counters_.creates,
               counters_.switches, counters_.destroys);
+  detail::tls_current = previous;
   return first_failure;
 }
 
@@ -496,12 +537,16 @@ MainScope::MainScope(const Options& options) {
                                            " already runs environment " + std::to_string(running->serial_) +
                                            " (run_main cannot nest)");
   }
+  // Making an environment succeeds without touching errno (the logger, the
+  // signal handler and the alternate stack may set it on their way).
+  const int saved_errno = errno;
   try {
     environment_ = new Environment(options);
   } catch (const std::bad_alloc&) {
     throw Error(errc::resource_exhausted, "run_main: out of memory creating the environment");
   }
   tls_current = environment_;
+  errno = saved_errno;
 }
 
 void MainScope::finish(std::exception_ptr failure) {
@@ -513,9 +558,13 @@ void MainScope::finish(std::exception_ptr failure) {
 
 MainScope::~MainScope() {
   if (!finished_) environment_->teardown();
-  tls_current = nullptr;
+  // Under an Executor, another fiber's environment may be current when the
+  // implicit WASIX environment is released: leave that one installed.
+  if (tls_current == environment_) tls_current = nullptr;
   delete environment_;
 }
+
+bool MainScope::in_main_context() const noexcept { return environment_->sw_.current == &environment_->main_; }
 
 }  // namespace detail
 }  // namespace switchyard

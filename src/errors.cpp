@@ -18,8 +18,8 @@ class Category final : public std::error_category {
       case errc::wrong_thread: return "environment used from the wrong thread";
       case errc::switch_target_missing: return "switch target missing";
       case errc::invalid_argument: return "invalid argument";
-      case errc::unsupported: return "unsupported (contexts are disabled)";
-      case errc::already_running: return "an environment is already running on this thread";
+      case errc::unsupported: return "operation not supported";
+      case errc::already_running: return "already running on this thread";
       case errc::resource_exhausted: return "resource exhausted";
     }
     return "unknown switchyard error " + std::to_string(value);
@@ -35,9 +35,10 @@ const std::error_category& error_category() noexcept {
 
 std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), error_category()}; }
 
-Error::Error(errc code, const std::string& message) : std::system_error(make_error_code(code), message) {}
+Error::Error(errc code, const std::string& message)
+    : std::system_error(make_error_code(code), message), message_(message) {}
 
-Error::Error(errc code) : std::system_error(make_error_code(code)) {}
+Error::Error(errc code) : std::system_error(make_error_code(code)), message_(make_error_code(code).message()) {}
 
 EntrypointReturned::EntrypointReturned(ContextId id)
     : std::runtime_error("context " + std::to_string(id) +
@@ -109,6 +110,11 @@ void ContextCanceled::defuse() const noexcept {
 
 void ContextCanceled::arrived() const noexcept {
   if (token_ != nullptr) token_->arrived.store(true, std::memory_order_release);
+}
+
+bool ContextCanceled::is_for_caller() const noexcept {
+  const Environment* environment = Environment::try_current();
+  return environment != nullptr && environment->is_canceling_active(id_, environment_serial_);
 }
 
 }  // namespace switchyard

@@ -44,6 +44,15 @@ std::string thread_name(std::thread::id id) {
   std::abort();
 }
 
+}  // namespace
+
+void fatal_forced_unwind_in_environment() noexcept {
+  fatal("pthread_exit or pthread_cancel inside an environment of an Executor: the environment runs on a fiber's "
+        "stack, not the thread's, so the thread cannot end from there (end the environment, then the thread)");
+}
+
+namespace {
+
 bool in_worker_fiber() noexcept {
   return boost::fibers::context::active()->is_context(boost::fibers::type::worker_context);
 }
@@ -66,11 +75,20 @@ struct FiberSlot final : boost::fibers::fiber_properties {
   }
   Environment* environment = nullptr;
   ExceptionState eh;
+  bool environment_fiber = false;  // runs an environment of the executor (fiber_main)
   // The TSan fiber to resume this fiber on: the one that was current when it
   // left, which is a core context's when the environment parked inside one.
   void* tsan_fiber = nullptr;
   void* owned_tsan_fiber = nullptr;
 };
+
+// True on a fiber that runs one of an executor's environments (spawned or
+// submitted): waiting there for the executor to drain waits for itself.
+bool in_environment_fiber() noexcept {
+  if (!in_worker_fiber()) return false;
+  auto* slot = static_cast<FiberSlot*>(boost::fibers::context::active()->get_properties());
+  return slot != nullptr && slot->environment_fiber;
+}
 
 }  // namespace
 
@@ -172,6 +190,10 @@ void EnvironmentState::wait() {
   if (finished()) return;
   if (std::this_thread::get_id() != owner_) {
     thread_cv_.wait(lock, finished);
+  } else if (fiber_ != nullptr && fiber_ == boost::fibers::context::active()) {
+    throw Error(errc::invalid_argument,
+                "EnvironmentHandle: the environment waits for its own end, which would never come (it waits on its "
+                "own fiber)");
   } else if (in_worker_fiber()) {
     fiber_cv_.wait(lock, finished);  // parks this environment; the others run
   } else {
@@ -179,6 +201,12 @@ void EnvironmentState::wait() {
                 "EnvironmentHandle: the environment has not finished, and waiting for it on the executor's thread "
                 "outside its environments would never return; run the executor first");
   }
+}
+
+void EnvironmentState::start(const void* fiber) noexcept {
+  std::lock_guard<std::mutex> lock(mutex_);
+  status_ = Status::running;
+  fiber_ = fiber;
 }
 
 void EnvironmentState::finish(std::exception_ptr failure) noexcept {
@@ -231,9 +259,19 @@ Executor::~Executor() {
     detail::fatal("Executor destroyed on a thread other than its owner thread");
   }
   if (running_) detail::fatal("Executor destroyed inside its own run()");
+  // The owner may drive the fibers by yielding instead of run(): then
+  // running_ is false, and shutdown() would park this environment until it
+  // ended itself, forever (the yielding owner spun at 100% CPU).
+  if (detail::in_environment_fiber()) {
+    detail::fatal("Executor destroyed inside one of its own environments (it would wait for that environment to end)");
+  }
   try {
     shutdown();
   } catch (...) {
+    if (!std::current_exception()) {  // not a C++ exception: a forced unwind
+      detail::fatal("Executor::shutdown in the destructor met pthread_exit or pthread_cancel: it cannot wait for the "
+                    "environments");
+    }
     detail::fatal("Executor::shutdown failed in the destructor");
   }
   algorithm_->detach();
@@ -255,7 +293,9 @@ void Executor::launch_owned(std::unique_ptr<detail::EnvironmentJob> job) {
   check_owner("spawn");
   {
     std::lock_guard<std::mutex> lock(m_);
-    if (closed_) throw Error(errc::unsupported, "Executor::spawn: the executor is closed");
+    if (closed_) {
+      throw Error(errc::unsupported, "Executor::spawn: the executor is closed (close() or shutdown() was called)");
+    }
     ++live_;
   }
   launch(std::move(job));
@@ -264,7 +304,9 @@ void Executor::launch_owned(std::unique_ptr<detail::EnvironmentJob> job) {
 void Executor::enqueue(std::unique_ptr<detail::EnvironmentJob> job) {
   {
     std::lock_guard<std::mutex> lock(m_);
-    if (closed_) throw Error(errc::unsupported, "Executor::submit: the executor is closed");
+    if (closed_) {
+      throw Error(errc::unsupported, "Executor::submit: the executor is closed (close() or shutdown() was called)");
+    }
     queue_.push_back(std::move(job));
   }
   wake_.notify_all();
@@ -313,6 +355,9 @@ void Executor::fiber_main(detail::EnvironmentJob& job) noexcept {
   if (stopping) {
     job.state().release();  // shut down before it started: never runs
   } else {
+    boost::fibers::context* self = boost::fibers::context::active();
+    if (auto* slot = static_cast<detail::FiberSlot*>(self->get_properties())) slot->environment_fiber = true;
+    job.state().start(self);
     job.run();
   }
   {
@@ -359,9 +404,18 @@ class RunningScope {
 };
 }  // namespace
 
+void Executor::check_outside_environments(const char* what) const {
+  if (detail::in_environment_fiber()) {
+    throw Error(errc::invalid_argument, std::string("Executor::") + what +
+                                            ": called from inside one of the executor's environments, which it would "
+                                            "wait for (call it from the owner thread outside them)");
+  }
+}
+
 void Executor::loop(Mode mode) {
   const char* what = mode == Mode::run ? "run" : "serve";
   check_owner(what);
+  check_outside_environments(what);
   RunningScope scope(running_, what);
   std::unique_lock<std::mutex> lock(m_);
   for (;;) {
@@ -376,6 +430,7 @@ void Executor::serve() { loop(Mode::serve); }
 
 void Executor::run_until_idle() {
   check_owner("run_until_idle");
+  check_outside_environments("run_until_idle");
   RunningScope scope(running_, "run_until_idle");
   for (;;) {
     {
@@ -397,6 +452,7 @@ void Executor::close() {
 
 void Executor::shutdown() {
   check_owner("shutdown");
+  check_outside_environments("shutdown");
   if (running_) throw Error(errc::invalid_argument, "Executor::shutdown: called inside run()");
   std::deque<std::unique_ptr<detail::EnvironmentJob>> unstarted;
   {

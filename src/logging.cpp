@@ -1,5 +1,6 @@
 #include "switchyard/logging.hpp"
 
+#include <cerrno>
 #include <cstdlib>
 #include <mutex>
 
@@ -12,7 +13,23 @@ namespace {
 std::mutex logger_mutex;
 std::shared_ptr<spdlog::logger> current_logger;
 
+// Restores errno on scope exit: the colour sink asks isatty(stderr), which
+// sets ENOTTY when stderr is not a terminal, and the first WASIX or C API
+// call in a process makes the logger; a successful call never changes errno
+// [wasix.first_call_errno, c_api.first_call_errno].
+class SavedErrno {
+ public:
+  SavedErrno() noexcept : saved_(errno) {}
+  SavedErrno(const SavedErrno&) = delete;
+  SavedErrno& operator=(const SavedErrno&) = delete;
+  ~SavedErrno() { errno = saved_; }
+
+ private:
+  int saved_;
+};
+
 std::shared_ptr<spdlog::logger> make_default_logger() {
+  SavedErrno saved_errno;
   if (auto registered = spdlog::get("switchyard")) return registered;
   auto made = std::make_shared<spdlog::logger>("switchyard", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   made->set_level(spdlog::level::warn);

@@ -15,50 +15,71 @@ namespace sy = switchyard;
 namespace {
 
 // The implicit environment of this thread, made by its first WASIX call when
-// no environment runs there. Its destructor runs at thread exit (and, for the
-// thread calling exit(), inside exit()) and releases the remaining contexts
-// and stacks. Covered by tests/wasix/thread_exit.c under LeakSanitizer.
-class ImplicitEnvironment {
- public:
-  ~ImplicitEnvironment() {
-    if (scope_ == nullptr) return;
-    // exit() called from inside a context runs this on that context's stack:
-    // tearing down would unmap the stack we are running on. The process is
-    // ending anyway, so leave the environment to it.
-    if (sy::Environment* env = sy::Environment::try_current(); env != nullptr && env->active() != sy::main_context_id) {
-      return;
-    }
-    delete scope_;
-  }
+// no environment runs there, and released at thread exit (and, for the
+// thread calling exit(), inside exit()) with its remaining contexts and
+// stacks. Its state is constinit and trivially destructible, so it stays
+// readable in thread_local destructors that run after the release.
+//
+// It belongs to the stack that made it, its main context: under an
+// Executor, that is one Boost.Fiber fiber, which carries it from switch to
+// switch as it carries any environment (src/executor.cpp). Another fiber of
+// the thread that makes a WASIX call outside any environment gets EBUSY.
+thread_local constinit sy::detail::MainScope* implicit_scope = nullptr;
+thread_local constinit sy::Environment* implicit_env = nullptr;
+// Set once the thread's implicit environment was released at thread exit:
+// later calls (from thread_local destructors that run after it) make no new
+// environment, which nothing would release [wasix.embedded: "WASIX calls
+// after the implicit environment's release ..."].
+thread_local constinit bool implicit_released = false;
 
-  /// Installs the implicit environment on this thread (none runs here).
-  sy::Environment& make() {
-    try {
-      scope_ = new sy::detail::MainScope(sy::Options{});
-    } catch (const std::bad_alloc&) {
-      throw sy::Error(sy::errc::resource_exhausted, "out of memory creating the implicit WASIX environment");
-    }
-    environment_ = sy::Environment::try_current();
-    return *environment_;
-  }
+void release_implicit_environment() noexcept {
+  if (implicit_scope == nullptr) return;
+  // exit() called from inside a context runs this on that context's stack:
+  // tearing down would unmap the stack we are running on. The process is
+  // ending anyway, so leave the environment to it.
+  if (!implicit_scope->in_main_context()) return;
+  delete implicit_scope;  // tears down even when another fiber's environment is current
+  implicit_scope = nullptr;
+  implicit_env = nullptr;
+  implicit_released = true;
+}
 
-  /// True when `env` is the environment this thread made for WASIX calls (as
-  /// opposed to one an embedder runs with run_main).
-  bool owns(const sy::Environment& env) const noexcept { return scope_ != nullptr && environment_ == &env; }
-
- private:
-  sy::detail::MainScope* scope_ = nullptr;
-  sy::Environment* environment_ = nullptr;
+// Constructed by the first implicit environment of the thread, so that its
+// destructor is registered to run at thread exit.
+struct ImplicitRelease {
+  ImplicitRelease() noexcept = default;
+  ImplicitRelease(const ImplicitRelease&) = delete;
+  ImplicitRelease& operator=(const ImplicitRelease&) = delete;
+  ~ImplicitRelease() { release_implicit_environment(); }
 };
+thread_local ImplicitRelease implicit_release;
 
-thread_local ImplicitEnvironment implicit_environment;
+// Installs the implicit environment on this thread (none runs on this stack).
+// nullptr once the thread's implicit environment was released.
+SWITCHYARD_COLD sy::Environment* make_implicit_environment() {
+  if (implicit_released) return nullptr;
+  if (implicit_scope != nullptr) {
+    // Made by another fiber of this thread: its main context is that fiber's
+    // stack, and this one cannot share it.
+    throw sy::Error(sy::errc::already_running,
+                    "the thread's implicit WASIX environment belongs to another fiber of this thread");
+  }
+  (void)&implicit_release;  // registers the release at thread exit
+  try {
+    implicit_scope = new sy::detail::MainScope(sy::Options{});
+  } catch (const std::bad_alloc&) {
+    throw sy::Error(sy::errc::resource_exhausted, "out of memory creating the implicit WASIX environment");
+  }
+  implicit_env = sy::Environment::try_current();
+  return implicit_env;
+}
 
-// The environment running on this thread, made on first use. The common case
-// reads only the constinit pointer, not the thread_local with a destructor
-// (whose access goes through an init check).
-SWITCHYARD_ALWAYS_INLINE sy::Environment& environment() {
-  if (sy::Environment* env = sy::Environment::try_current()) return *env;
-  return implicit_environment.make();
+// The environment running on this thread, made on first use; nullptr after
+// the thread's implicit environment was released at thread exit. The common
+// case reads only the constinit pointer.
+SWITCHYARD_ALWAYS_INLINE sy::Environment* environment() {
+  if (sy::Environment* env = sy::Environment::try_current()) return env;
+  return make_implicit_environment();
 }
 
 int error_with(int value) noexcept {
@@ -68,7 +89,8 @@ int error_with(int value) noexcept {
 
 // Called from a catch handler: switchyard errors become errno values; other
 // exceptions (failures of entrypoints, ContextCanceled of a C++ context)
-// keep propagating, as the C++ API would let them.
+// keep propagating, as the C++ API would let them, and so does the forced
+// unwind of pthread_exit / pthread_cancel (rethrown, never swallowed).
 int error_from_exception() {
   try {
     throw;
@@ -76,6 +98,7 @@ int error_from_exception() {
     switch (e.value()) {
       case sy::errc::resource_exhausted: return error_with(ENOMEM);
       case sy::errc::unsupported: return error_with(ENOTSUP);
+      case sy::errc::already_running: return error_with(EBUSY);
       default: return error_with(EINVAL);
     }
   } catch (const std::bad_alloc&) {
@@ -100,7 +123,9 @@ wasix_context_id_t __wasix_context_main(void) { return sy::main_context_id; }
 int wasix_context_create(wasix_context_id_t* context_id, void (*entrypoint)(void)) {
   if (context_id == nullptr || entrypoint == nullptr) return error_with(EINVAL);
   try {
-    *context_id = environment().create_c(run_entrypoint, reinterpret_cast<void*>(entrypoint));
+    sy::Environment* env = environment();
+    if (env == nullptr) return error_with(ECANCELED);  // the thread's environment is gone: thread exit
+    *context_id = env->create_c(run_entrypoint, reinterpret_cast<void*>(entrypoint));
     return 0;
   } catch (...) {
     return error_from_exception();
@@ -110,12 +135,17 @@ int wasix_context_create(wasix_context_id_t* context_id, void (*entrypoint)(void
 int wasix_context_switch(wasix_context_id_t target_context_id) {
   sy::ContextId returned;
   try {
-    environment().switch_to(target_context_id);
+    sy::Environment* env = environment();
+    if (env == nullptr) {
+      // After the release at thread exit only main is left, and it is active.
+      return target_context_id == sy::main_context_id ? 0 : error_with(EINVAL);
+    }
+    env->switch_to(target_context_id);
     return 0;
   } catch (const sy::EntrypointReturned& e) {
     // In an environment an embedder runs, the embedder decides (the host
     // example turns it into this guest's exit code 129).
-    if (!implicit_environment.owns(sy::Environment::current())) throw;
+    if (implicit_env == nullptr || implicit_env != sy::Environment::try_current()) throw;
     returned = e.id();
   } catch (...) {
     return error_from_exception();
@@ -126,7 +156,12 @@ int wasix_context_switch(wasix_context_id_t target_context_id) {
 
 int wasix_context_destroy(wasix_context_id_t context_id) {
   try {
-    environment().destroy(context_id);
+    sy::Environment* env = environment();
+    if (env == nullptr) {
+      // After the release at thread exit every context is gone: a no-op.
+      return context_id == sy::main_context_id ? error_with(EINVAL) : 0;
+    }
+    env->destroy(context_id);
     return 0;
   } catch (...) {
     return error_from_exception();

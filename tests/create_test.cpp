@@ -1,5 +1,8 @@
 #include "support.hpp"
 
+#include <functional>
+#include <string>
+
 TEST_CASE("create leaves the context suspended without running its entry") {
   test::run([](sy::Environment& env) {
     bool ran = false;
@@ -71,7 +74,7 @@ TEST_CASE("contexts can create contexts, and move-only entries are accepted") {
   });
 }
 
-TEST_CASE("std::function entries work as the SPEC shows them") {
+TEST_CASE("std::function entries work as the API shows them") {
   test::run([](sy::Environment& env) {
     int calls = 0;
     std::function<void()> entry = [&] {
@@ -82,5 +85,39 @@ TEST_CASE("std::function entries work as the SPEC shows them") {
     env.switch_to(id);
     CHECK(calls == 1);
     env.destroy(id);
+  });
+}
+
+namespace {
+void plain_entry() { sy::switch_to(0); }
+}  // namespace
+
+TEST_CASE("a null entry is invalid_argument at create, not a crash at the first switch") {
+  test::run([](sy::Environment& env) {
+    auto expect_invalid = [&](auto&& entry) {
+      try {
+        env.create(std::forward<decltype(entry)>(entry));
+        FAIL("a null entry was accepted");
+      } catch (const sy::Error& e) {
+        CHECK(e.code() == sy::errc::invalid_argument);
+        CHECK(std::string(e.what()).find("null function pointer or an empty function object") != std::string::npos);
+      }
+    };
+    void (*null_pointer)() = nullptr;
+    expect_invalid(null_pointer);
+    expect_invalid(std::function<void()>());
+    std::function<void()> empty;
+    expect_invalid(empty);
+    CHECK(env.live_contexts() == 0);
+    // Non-null entries of the same types are fine; a refused create used no ID.
+    void (*pointer)() = plain_entry;
+    sy::ContextId a = env.create(pointer);
+    sy::ContextId b = env.create(std::function<void()>(plain_entry));
+    sy::ContextId c = env.create(plain_entry);  // a function reference: never null, not compared
+    CHECK(a == 1);
+    CHECK(b == 2);
+    CHECK(c == 3);
+    for (sy::ContextId id : {a, b, c}) env.switch_to(id);
+    for (sy::ContextId id : {a, b, c}) env.destroy(id);
   });
 }

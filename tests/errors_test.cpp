@@ -10,7 +10,43 @@ TEST_CASE("Error is a std::system_error in the switchyard category") {
   CHECK(base.code().category() == sy::error_category());
   CHECK(std::string(base.code().category().name()) == "switchyard");
   CHECK(e.value() == sy::errc::resource_exhausted);
-  CHECK(std::string(e.what()).find("no stack for context 3") != std::string::npos);
+  CHECK(std::string(e.what()) == "no stack for context 3");  // the facts only, no category text appended
+  CHECK(e.code().message() == "resource exhausted");
+  sy::Error copy = e;
+  CHECK(std::string(copy.what()) == "no stack for context 3");
+}
+
+TEST_CASE("error texts do not contradict the call") {
+  // std::system_error appends the category's generic text; these used to read
+  // "...disabled in this environment (Options::enabled = false): unsupported
+  // (contexts are disabled)" and, for a second executor, "...: an environment
+  // is already running on this thread".
+  sy::Options disabled;
+  disabled.enabled = false;
+  sy::run_main([] {
+    try {
+      sy::create([] {});
+      FAIL("create in disabled mode must throw");
+    } catch (const sy::Error& e) {
+      CHECK(e.code() == sy::errc::unsupported);
+      CHECK(std::string(e.what()) ==
+            "create: contexts are disabled in this environment (Options::enabled = false)");
+    }
+  }, disabled);
+  try {
+    sy::run_main([] { sy::run_main([] {}); });
+    FAIL("nested run_main must throw");
+  } catch (const sy::Error& e) {
+    CHECK(e.code() == sy::errc::already_running);
+    const std::string text = e.what();
+    CHECK(text.rfind("run_main: thread ", 0) == 0);
+    CHECK(text.find("(run_main cannot nest)") == text.size() - std::string("(run_main cannot nest)").size());
+  }
+  for (sy::errc code : {sy::errc::unsupported, sy::errc::already_running}) {
+    std::error_code ec = code;
+    CHECK(ec.message().find("disabled") == std::string::npos);
+    CHECK(ec.message().find("environment") == std::string::npos);
+  }
 }
 
 TEST_CASE("an Error made from a code alone carries the category's message") {

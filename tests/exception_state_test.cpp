@@ -1,5 +1,9 @@
 #include "support.hpp"
 
+#include <switchyard/detail/exception_state.hpp>
+#include <switchyard/detail/stack_switch.hpp>
+#include <switchyard/switchyard.h>
+
 #include <exception>
 #include <stdexcept>
 
@@ -110,6 +114,89 @@ TEST_CASE("destroying a context suspended inside a catch handler ends its handle
     CHECK(test::Tracked::alive == 1);  // the exception object
     env.destroy(id);
     CHECK(test::Tracked::alive == 0);
+    CHECK(std::current_exception() == nullptr);
+  });
+}
+
+namespace {
+// Takes the calling handler's caught-exception chain away, as if its stack
+// had been abandoned: the handlers still on this stack then end with
+// nothing to end (__cxa_end_catch on an empty chain returns at once).
+sy::detail::ExceptionState take_caught_exceptions() {
+  sy::detail::ExceptionState* live = sy::detail::thread_exception_state();
+  sy::detail::ExceptionState saved = *live;
+  *live = {};
+  return saved;
+}
+}  // namespace
+
+TEST_CASE("release_caught_exceptions frees a caught exception, nested ones and a dependent rethrow") {
+  test::Tracked::reset();
+  try {
+    throw test::Tracked(1);
+  } catch (const test::Tracked&) {
+    sy::detail::ExceptionState saved = take_caught_exceptions();
+    CHECK(saved.caught_exceptions != nullptr);
+    CHECK(test::Tracked::alive == 1);
+    sy::detail::release_caught_exceptions(saved);
+    CHECK(test::Tracked::alive == 0);
+    CHECK(saved.caught_exceptions == nullptr);
+  }
+  CHECK(std::current_exception() == nullptr);
+
+  // Two on the chain (an exception caught inside another's handler), the
+  // inner one caught by two nested handlers.
+  try {
+    throw test::Tracked(2);
+  } catch (const test::Tracked&) {
+    try {
+      try {
+        throw test::Tracked(3);
+      } catch (...) {
+        throw;  // caught again below: one chain entry, two handlers
+      }
+    } catch (const test::Tracked&) {
+      CHECK(test::Tracked::alive == 2);
+      sy::detail::ExceptionState saved = take_caught_exceptions();
+      sy::detail::release_caught_exceptions(saved);
+      CHECK(test::Tracked::alive == 0);
+    }
+  }
+
+  // A dependent exception (std::rethrow_exception) drops its reference
+  // only: the exception_ptr keeps the object.
+  std::exception_ptr held = std::make_exception_ptr(test::Tracked(4));
+  try {
+    std::rethrow_exception(held);
+  } catch (const test::Tracked&) {
+    sy::detail::ExceptionState saved = take_caught_exceptions();
+    sy::detail::release_caught_exceptions(saved);
+    CHECK(test::Tracked::alive == 1);
+  }
+  held = nullptr;
+  CHECK(test::Tracked::alive == 0);
+  sy::detail::ExceptionState empty;
+  sy::detail::release_caught_exceptions(empty);  // nothing to do
+}
+
+namespace {
+void throws_catches_parks(void*) {
+  try {
+    throw test::Tracked(7);
+  } catch (const test::Tracked&) {
+    sy_switch_to(0);  // parked inside the handler: destroy releases the stack here
+  }
+  for (;;) sy_switch_to(0);
+}
+}  // namespace
+
+TEST_CASE("destroying a C context parked inside a catch handler frees the caught exception") {
+  test::run([](sy::Environment& env) {
+    sy::ContextId id = env.create_c(throws_catches_parks, nullptr);
+    env.switch_to(id);
+    CHECK(test::Tracked::alive == 1);
+    CHECK(env.destroy(id));  // no unwind: C frames
+    CHECK(test::Tracked::alive == 0);  // it leaked before (valgrind/LeakSanitizer: the exception's allocation)
     CHECK(std::current_exception() == nullptr);
   });
 }

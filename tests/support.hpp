@@ -39,6 +39,21 @@ inline constexpr bool boost_switch_on_x86 = false;
 /// those, so the aarch64 run leaves this suite out (--test-suite-exclude).
 inline const auto forks = doctest::test_suite("forks");
 
+#if defined(SWITCHYARD_TSAN)
+/// ThreadSanitizer does not support starting threads in a child forked from
+/// a multi-threaded process: such tests run in-process or not at all there.
+inline constexpr bool under_tsan = true;
+#else
+inline constexpr bool under_tsan = false;
+#endif
+
+/// True under valgrind (its preload library is in LD_PRELOAD): its own
+/// allocator keeps freed blocks, so RSS says nothing about ours there.
+inline bool under_valgrind() {
+  const char* preload = std::getenv("LD_PRELOAD");
+  return preload != nullptr && std::string(preload).find("vgpreload") != std::string::npos;
+}
+
 /// Counts constructions and destructions, so a test can prove that every
 /// object on a context's stack was destroyed exactly once.
 struct Tracked {

@@ -1,6 +1,7 @@
 // Environment: one main context and the contexts it creates, on one thread.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -86,10 +87,10 @@ class Environment {
   /// kept beside the context's record (or on the heap when large, never on
   /// the context's stack), destroyed by the context when its entry ends or
   /// unwinds, or on the destroyer's stack if the context never started.
-  /// Errors: invalid_argument (a null function pointer or empty
-  /// std::function), resource_exhausted (no stack or memory; nothing
-  /// changes), unsupported (disabled mode), wrong_thread. An exception thrown
-  /// by copying or moving `entry` propagates.
+  /// Errors: invalid_argument (a null function pointer or an empty
+  /// std::function; no ID is used), resource_exhausted (no stack or memory;
+  /// nothing changes), unsupported (disabled mode), wrong_thread. An
+  /// exception thrown by copying or moving `entry` propagates.
   template <class F>
     requires std::is_invocable_v<std::decay_t<F>&>
   ContextId create(F&& entry);
@@ -171,6 +172,9 @@ class Environment {
   void reap(detail::Context* dead) noexcept;
   void forget(detail::Context* context) noexcept;
   void defuse(ContextId id, std::uint64_t serial) noexcept;
+  bool is_canceling_active(ContextId id, std::uint64_t serial) const noexcept {
+    return serial == serial_ && sw_.current->id == id && sw_.current->canceled;
+  }
   std::exception_ptr teardown() noexcept;
 
   // Hot fields first: the switch path touches only these. sw_.attention:
@@ -194,14 +198,15 @@ class Environment {
 };
 
 namespace detail {
-template <class F>
-bool is_null_entry(const F& entry) noexcept {
-  if constexpr (requires { entry == nullptr; }) {
-    return entry == nullptr;  // function pointers, std::function, ...
-  } else {
-    return false;
-  }
-}
+/// Entry types that can be empty: pointers, and classes such as
+/// std::function that compare equal to nullptr without converting to a
+/// pointer (a captureless lambda converts, and is never null).
+template <class D>
+concept nullable_entry = std::is_pointer_v<D> || std::is_member_pointer_v<D> ||
+                         (std::is_class_v<D> && !std::is_convertible_v<const D&, bool> &&
+                          requires(const D& d) {
+                            { d == nullptr } -> std::convertible_to<bool>;
+                          });
 }  // namespace detail
 
 template <class F>
@@ -209,7 +214,11 @@ template <class F>
 ContextId Environment::create(F&& entry) {
   check_current();
   check_not_busy("create");
-  if (detail::is_null_entry(entry)) throw_null_entry();
+  // A function reference cannot be null (and comparing it warns).
+  if constexpr (!std::is_function_v<std::remove_reference_t<F>> && detail::nullable_entry<std::decay_t<F>>) {
+    // A null entry would only crash at address 0 on the first switch.
+    if (entry == nullptr) throw_null_entry();
+  }
   BusyScope busy(sw_.busy);
   const ContextId id = next_id_checked();  // throws unsupported in disabled mode
   detail::Context* context = new_context(id);

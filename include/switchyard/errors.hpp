@@ -29,13 +29,19 @@ const std::error_category& error_category() noexcept;
 std::error_code make_error_code(errc e) noexcept;
 
 /// Recoverable misuse or exhaustion. `code() == switchyard::errc::...` works;
-/// `what()` carries the facts (IDs, states, threads).
+/// `what()` is the message given, which carries the facts (IDs, states,
+/// threads). Unlike std::system_error's, it does not append the category's
+/// generic text, which need not fit the call (`code().message()` has it).
 class Error : public std::system_error {
  public:
   Error(errc code, const std::string& message);
   /// With the category's message for `code` only.
   explicit Error(errc code);
   errc value() const noexcept { return static_cast<errc>(code().value()); }
+  const char* what() const noexcept override { return message_.what(); }
+
+ private:
+  std::runtime_error message_;  // reference-counted: copying an Error never throws
 };
 
 /// Thrown in a context that is being destroyed, from its pending switch_to
@@ -66,6 +72,11 @@ class ContextCanceled {
   /// dropped, and the context may end by returning or by throwing something
   /// else (see docs/SEMANTICS.md).
   void defuse() const noexcept;
+  /// True when this is the cancellation of the context running now on the
+  /// calling thread: same environment, same ID, and that context is being
+  /// destroyed. False for a stored copy rethrown later by another context
+  /// (that is a failure of the context that threw it, not a cancellation).
+  bool is_for_caller() const noexcept;
 
  private:
   friend class Environment;

@@ -63,6 +63,10 @@ class Executor;
 
 namespace detail {
 class ExecutorAlgorithm;
+/// pthread_exit or pthread_cancel inside an environment of an executor: the
+/// environment's stack is a fiber's, not the thread's, so the forced unwind
+/// cannot end the thread; a fatal message and abort.
+[[noreturn]] void fatal_forced_unwind_in_environment() noexcept;
 
 /// What an EnvironmentHandle and the executor share: the outcome of one
 /// environment. Owned jointly (shared_ptr), so neither side can dangle.
@@ -76,6 +80,7 @@ class EnvironmentState {
   void wait();
   bool finished() const;
   /// Called by the executor on its thread.
+  void start(const void* fiber) noexcept;  // the environment's fiber starts running it
   void finish(std::exception_ptr failure) noexcept;
   void release() noexcept;
   void rethrow_if_failed();
@@ -87,6 +92,7 @@ class EnvironmentState {
   Status status_ = Status::pending;
   std::exception_ptr failure_;
   std::thread::id owner_;
+  const void* fiber_ = nullptr;  // the Boost.Fiber context that runs the environment
 };
 
 template <class R>
@@ -127,6 +133,7 @@ class TypedEnvironmentJob final : public EnvironmentJob {
       }
     } catch (...) {
       failure = std::current_exception();
+      if (!failure) fatal_forced_unwind_in_environment();  // not a C++ exception
     }
     state_->finish(std::move(failure));
   }
@@ -158,6 +165,8 @@ class EnvironmentHandle {
   /// environment of the same executor: parks that environment (others run).
   /// On the owner thread outside the executor's environments it does not
   /// wait: Error{errc::invalid_argument} if not ready (run the executor).
+  /// From the environment itself (any of its contexts): invalid_argument, as
+  /// it would never end.
   void wait() const { checked().wait(); }
   /// Waits, then returns what the entry returned or rethrows what left it.
   /// An environment released by shutdown before it started:
@@ -193,8 +202,9 @@ class Executor {
   /// Errors: already_running if this thread already has an Executor.
   Executor();
   /// shutdown(), then restores Boost.Fiber's round_robin on the thread.
-  /// Must run on the owner thread, outside run() (else a fatal message and
-  /// abort: there is nothing sane left to do).
+  /// Must run on the owner thread, outside run() and outside the executor's
+  /// environments (else a fatal message and abort: it would wait for
+  /// itself, and there is nothing sane left to do).
   ~Executor();
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
@@ -225,7 +235,9 @@ class Executor {
   }
 
   /// Runs the environments until none is left and no submission is queued.
-  /// Owner thread only; not reentrant (invalid_argument inside run()).
+  /// Owner thread only; not reentrant (invalid_argument inside run(), and
+  /// from inside one of the executor's environments, as for serve(),
+  /// run_until_idle() and shutdown(): they would wait for themselves).
   /// May be called from inside a run_main on the owner thread: that
   /// environment is the current one again when run() returns.
   void run();
@@ -277,6 +289,7 @@ class Executor {
   }
   enum class Mode { run, serve };
   void check_owner(const char* what) const;
+  void check_outside_environments(const char* what) const;
   void launch_owned(std::unique_ptr<detail::EnvironmentJob> job);
   void enqueue(std::unique_ptr<detail::EnvironmentJob> job);
   void launch(std::unique_ptr<detail::EnvironmentJob> job);  // owner thread, m_ not held

@@ -28,6 +28,9 @@ class MainScope {
   /// (what left the main entry) or, failing that, an exception a defused
   /// context threw during teardown.
   void finish(std::exception_ptr failure);
+  /// True while the main context is the active one (teardown is possible
+  /// from this stack). Any thread; reads only this environment.
+  bool in_main_context() const noexcept;
 
  private:
   Environment* environment_;
@@ -57,6 +60,10 @@ struct ResultSlot<R&> {
 /// destroy() does; then the environment is removed and the result returned
 /// or the exception rethrown.
 /// Errors: already_running if the thread is already inside run_main.
+/// A forced unwind that is not ours (pthread_exit, pthread_cancel) from the
+/// main entry passes through untouched: the environment is torn down as it
+/// passes (live contexts destroyed as at a normal end) and the thread ends
+/// as it would without switchyard.
 template <class F>
 auto run_main(F&& entry, const Options& options = {}) -> std::invoke_result_t<F&> {
   using R = std::invoke_result_t<F&>;
@@ -67,6 +74,11 @@ auto run_main(F&& entry, const Options& options = {}) -> std::invoke_result_t<F&
       std::invoke(entry);
     } catch (...) {
       failure = std::current_exception();
+      // No exception_ptr: not a C++ exception, e.g. the forced unwind of
+      // pthread_exit / pthread_cancel. It passes on; the scope tears down
+      // as it unwinds. (A handler for abi::__forced_unwind& would bind a
+      // reference to null, which UBSan reports.)
+      if (!failure) throw;
     }
     scope.finish(std::move(failure));
   } else {
@@ -75,6 +87,7 @@ auto run_main(F&& entry, const Options& options = {}) -> std::invoke_result_t<F&
       result.fill(entry);
     } catch (...) {
       failure = std::current_exception();
+      if (!failure) throw;  // a foreign unwind passes on, as above
     }
     scope.finish(std::move(failure));
     return result.take();

@@ -5,7 +5,10 @@
  * calls act on the calling thread's environment, the one sy_run_main (or
  * the C++ switchyard::run_main) installed there; outside one they return
  * SY_ENOENV. A failed call changes nothing, and sy_last_error() then holds
- * a message that names the context and says what happened.
+ * a message that names the context and says what happened. A successful
+ * call never changes errno. pthread_exit and pthread_cancel pass through
+ * every function untouched; in sy_run_main's main function they end the
+ * thread after its environment is torn down (its contexts released).
  *
  * Contexts created here hold C frames, which have no destructors: destroying
  * one releases its stack without running any more of its code, as a

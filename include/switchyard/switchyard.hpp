@@ -1,5 +1,5 @@
 // switchyard: thread-local, cooperative context switching.
-// The umbrella header of the C++ API; see README.md and SPEC.md.
+// The umbrella header of the C++ API; see README.md and docs/SEMANTICS.md.
 #pragma once
 
 #include "switchyard/environment.hpp"

@@ -27,6 +27,16 @@
  *   when called from C++. Build C code that calls it with -fexceptions (or
  *   at least with unwind tables, the default on x86_64 and aarch64 Linux) if
  *   such an exception must pass through its frames.
+ * - A successful call never changes errno, the first one of a process
+ *   included.
+ * - The implicit environment belongs to the stack that made it. Under a
+ *   switchyard::Executor that is one Boost.Fiber fiber: a call from another
+ *   fiber of the thread outside any environment fails with EBUSY. After the
+ *   release at thread exit (for calls from later thread_local destructors)
+ *   no new environment is made: wasix_context_create fails with ECANCELED,
+ *   switching to main is a no-op, other switches are EINVAL, destroy is a
+ *   no-op (destroying main: EINVAL).
+ * - pthread_exit and pthread_cancel pass through these functions untouched.
  * - exit() from any context ends the process normally and flushes stdio.
  * - The default context stack is 1 MiB with a guard page below it.
  *

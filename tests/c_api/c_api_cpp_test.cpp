@@ -2,6 +2,8 @@
 // contexts calling through the C API, exceptions at the boundary).
 #include <switchyard/switchyard.h>
 
+#include <pthread.h>
+
 #include <cstring>
 #include <new>
 #include <stdexcept>
@@ -100,6 +102,39 @@ TEST_CASE("a C++ context destroyed while in sy_switch_to gets SY_ECANCELED and m
   });
 }
 
+TEST_CASE("a stored ContextCanceled rethrown by another context is SY_EFAILED in main, not SY_ECANCELED") {
+  test::run([](sy::Environment& env) {
+    std::exception_ptr stored;
+    sy::ContextId victim = env.create([&] {
+      try {
+        sy::switch_to(0);
+      } catch (const sy::ContextCanceled&) {
+        stored = std::current_exception();
+        throw;  // propagates to the entry: a proper cancellation
+      }
+    });
+    env.switch_to(victim);
+    CHECK(env.destroy(victim));
+    REQUIRE(stored != nullptr);
+    sy::ContextId thrower = env.create([&] { std::rethrow_exception(stored); });
+    CHECK(sy_switch_to(thrower) == SY_EFAILED);  // was SY_ECANCELED ("return from its entry now")
+    CHECK(mentions("sy_switch_to(2) in context 0: a context failed and has ended"));
+    CHECK(mentions("ContextCanceled of context 1"));
+    CHECK(env.live_contexts() == 0);
+    // Main itself goes on: nothing canceled it.
+    sy_context_id active = 99;
+    CHECK(sy_active(&active) == SY_OK);
+    CHECK(active == 0);
+    try {
+      std::rethrow_exception(stored);
+    } catch (const sy::ContextCanceled& c) {
+      CHECK_FALSE(c.is_for_caller());
+      c.defuse();  // a no-op here; keeps the stored copy from counting as dropped
+    }
+    stored = nullptr;
+  });
+}
+
 TEST_CASE("sy_destroy unwinds a C++ context, and reports a failure of its unwind") {
   test::run([](sy::Environment& env) {
     sy::ContextId plain = env.create([] {
@@ -161,11 +196,11 @@ TEST_CASE("no exception leaves sy_run_main: every switchyard error maps to its s
     sy_status status = SY_OK;
     CHECK_NOTHROW(status = run_c_main([&] { throw sy::Error(c.code, "mapped error"); }));
     CHECK(status == c.status);
-    CHECK(mentions("sy_run_main in context 0: mapped error"));
+    CHECK(mentions("sy_run_main: mapped error"));
   }
   CHECK(run_c_main([] { throw std::bad_alloc(); }) == SY_ENOMEM);
   CHECK(run_c_main([] { throw std::runtime_error("main fell over"); }) == SY_EFAILED);
-  CHECK(mentions("main fell over"));
+  CHECK(mentions("sy_run_main: an exception left its main function: main fell over"));
   CHECK(run_c_main([] { throw sy::EntrypointReturned(4); }) == SY_EENTRYRETURNED);
   CHECK(mentions("context 4 returned"));
   CHECK(sy::mapped_stacks() == 0);
@@ -215,4 +250,50 @@ TEST_CASE("sy_create with an unmappable stack size is SY_ENOMEM, and the environ
     CHECK(status == SY_OK);
     CHECK(sy::mapped_stacks() == 0);
   }
+}
+
+TEST_CASE("error texts state the facts of the call") {
+  // No environment: there is no context 0 to name.
+  CHECK(sy_switch_to(5) == SY_ENOENV);
+  CHECK(mentions("sy_switch_to(5) outside any environment: no switchyard environment on thread"));
+  CHECK_FALSE(mentions("in context"));
+  // Error::what() is the message of the call, without the category's text.
+  CHECK(run_c_main([] {
+          sy_context_id id = 0;
+          CHECK(sy_switch_to(9) == SY_ENOTARGET);
+          CHECK(std::string(sy_last_error()) ==
+                "sy_switch_to(9) in context 0: switch_to 9: no such context (never created, finished or destroyed)");
+          REQUIRE(sy_create(park_in_main, nullptr, &id) == SY_OK);
+          CHECK(sy_switch_to(id) == SY_OK);
+          CHECK(sy_destroy(0) == SY_EINVAL);
+          CHECK(std::string(sy_last_error()) ==
+                "sy_destroy(0) in context 0: destroy: the main context (0) cannot be destroyed");
+        }) == SY_OK);
+}
+
+TEST_CASE("pthread_exit inside sy_run_main ends the thread and releases the environment") {
+  static bool after_exit = false;
+  static bool live_before = false;
+  auto thread_main = [](void*) -> void* {
+    int result = -1;
+    sy_status status = sy_run_main(
+        [](void*) -> int {
+          sy_context_id started = 0, unstarted = 0;
+          if (sy_create(park_in_main, nullptr, &started) != SY_OK || sy_switch_to(started) != SY_OK) return 1;
+          if (sy_create(park_in_main, nullptr, &unstarted) != SY_OK) return 1;
+          live_before = sy::Environment::current().live_contexts() == 2 && sy::mapped_stacks() == 2;
+          ::pthread_exit(reinterpret_cast<void*>(7));
+        },
+        nullptr, nullptr, &result);
+    after_exit = true;
+    return reinterpret_cast<void*>(static_cast<std::intptr_t>(status));
+  };
+  pthread_t thread;
+  REQUIRE(::pthread_create(&thread, nullptr, thread_main, nullptr) == 0);
+  void* value = nullptr;
+  REQUIRE(::pthread_join(thread, &value) == 0);  // used to abort: "FATAL: exception not rethrown"
+  CHECK(value == reinterpret_cast<void*>(7));
+  CHECK(live_before);
+  CHECK_FALSE(after_exit);
+  CHECK(sy::mapped_stacks() == 0);
 }

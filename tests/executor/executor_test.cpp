@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <switchyard/executor.hpp>
+#include <wasix/context.h>
 
 #include "support.hpp"
 
@@ -155,6 +156,114 @@ TEST_SUITE("executor.basics") {
     });
   }
 
+  // The implicit WASIX environment belongs to the fiber that made it, as the
+  // executor sees it; at thread exit it is released from whatever fiber runs
+  // then. Teardown used to throw wrong_thread there and retry it forever.
+  TEST_CASE("a WASIX call from a plain fiber makes an implicit environment that thread exit releases") {
+    auto body = [] {
+      ::alarm(30);  // the old teardown spun at 100% CPU: die of SIGALRM instead of hanging the suite
+      int code = 0;
+      std::thread([&code] {
+        sy::Executor ex;
+        auto environment = ex.spawn([] { return sy::Environment::current().live_contexts(); });
+        wasix_context_id_t in_a = 0;
+        int b_result = 0, b_errno = 0;
+        sy::Environment* a_env = nullptr;
+        sy::Environment* seen_by_b = reinterpret_cast<sy::Environment*>(1);
+        boost::fibers::fiber a([&] {
+          static auto parks = [] {
+            for (;;) wasix_context_switch(wasix_context_main);
+          };
+          if (wasix_context_create(&in_a, +parks) != 0 || wasix_context_switch(in_a) != 0) code = 1;
+          a_env = sy::Environment::try_current();
+          boost::this_fiber::yield();  // b runs meanwhile, outside any environment
+          if (sy::Environment::try_current() != a_env) code = 2;
+        });
+        boost::fibers::fiber b([&] {
+          seen_by_b = sy::Environment::try_current();
+          wasix_context_id_t id = 0;
+          errno = 0;
+          b_result = wasix_context_create(&id, [] {});
+          b_errno = errno;
+        });
+        a.join();
+        b.join();
+        ex.run();
+        if (environment.get() != 0) code = 3;
+        if (a_env == nullptr || seen_by_b != nullptr) code = 4;
+        if (b_result != -1 || b_errno != EBUSY) code = 5;
+        if (sy::mapped_stacks() != 1) code = 6;  // the parked context of the implicit environment
+      }).join();  // thread exit releases the implicit environment
+      if (code == 0 && sy::mapped_stacks() != 0) code = 7;
+      ::alarm(0);
+      return code;
+    };
+    if (test::under_tsan) {  // no threads in a forked child there
+      CHECK(body() == 0);
+      return;
+    }
+    test::ChildResult child = test::run_in_child([&] { std::_Exit(body()); });
+    CHECK(child.signal == 0);
+    CHECK(child.exited);
+    CHECK(child.exit_code == 0);
+    if (!child.stderr_text.empty()) MESSAGE(child.stderr_text);
+  }
+
+  TEST_CASE("an environment waiting for itself, or running its own executor, is invalid_argument") {
+    // Both used to park the environment forever, silently; in a child with a
+    // timer so that a regression fails instead of hanging the suite.
+    auto body = [] {
+      ::alarm(30);
+      sy::Executor ex;
+      sy::EnvironmentHandle<int> self;
+      int code = 0;
+      self = ex.spawn([&] {
+        sy::Environment& env = sy::Environment::current();
+        auto expect_invalid = [&](auto&& call, int failure) {
+          try {
+            call();
+            code = failure;
+          } catch (const sy::Error& e) {
+            if (e.code() != sy::errc::invalid_argument) code = failure + 1;
+          }
+        };
+        expect_invalid([&] { self.wait(); }, 10);
+        sy::ContextId id = env.create([&] {
+          expect_invalid([&] { self.wait(); }, 20);  // from a context of the environment too
+          for (;;) env.switch_to(sy::main_context_id);
+        });
+        env.switch_to(id);
+        expect_invalid([&] { ex.run(); }, 30);
+        expect_invalid([&] { ex.run_until_idle(); }, 40);
+        expect_invalid([&] { ex.shutdown(); }, 50);
+        return 7;
+      });
+      ex.run();
+      if (code == 0 && self.get() != 7) code = 60;
+      ::alarm(0);
+      return code;
+    };
+    if (test::under_tsan) {
+      CHECK(body() == 0);
+      return;
+    }
+    test::ChildResult child = test::run_in_child([&] { std::_Exit(body()); });
+    CHECK(child.signal == 0);
+    CHECK(child.exit_code == 0);
+  }
+
+  TEST_CASE("~Executor inside one of its environments aborts with a message, also when the owner only yields") {
+    if (test::under_tsan) return;  // a death test needs a forked child
+    test::ChildResult child = test::run_in_child([] {
+      ::alarm(30);  // it used to spin at 100% CPU here
+      auto* ex = new sy::Executor;
+      ex->spawn([ex] { delete ex; });
+      for (;;) boost::this_fiber::yield();  // the owner drives the fibers without run()
+    });
+    CHECK(child.signal == SIGABRT);
+    CHECK(child.stderr_text.find("Executor destroyed inside one of its own environments") != std::string::npos);
+  }
+
   TEST_CASE("misuse is an error") {
     sy::Executor ex;
     CHECK_THROWS_AS(sy::Executor(), sy::Error);  // one per thread
@@ -194,6 +303,35 @@ TEST_SUITE("executor.basics") {
     auto h = ex.spawn([] { return 3; });
     ex.run();
     CHECK(h.get() == 3);
+  }
+
+  TEST_CASE("error texts state the facts of the call") {
+    sy::Executor ex;
+    try {
+      sy::Executor second;
+      FAIL("a second executor on the thread must throw");
+    } catch (const sy::Error& e) {
+      CHECK(e.code() == sy::errc::already_running);
+      const std::string text = e.what();
+      CHECK(text.find("already has an executor (one per thread)") != std::string::npos);
+      CHECK(text.find("environment") == std::string::npos);  // was ": an environment is already running ..."
+    }
+    ex.close();
+    for (int submit = 0; submit < 2; ++submit) {
+      try {
+        if (submit != 0) {
+          ex.submit([] {});
+        } else {
+          ex.spawn([] {});
+        }
+        FAIL("a closed executor must refuse");
+      } catch (const sy::Error& e) {
+        CHECK(e.code() == sy::errc::unsupported);
+        const std::string text = e.what();
+        CHECK(text.find("the executor is closed (close() or shutdown() was called)") != std::string::npos);
+        CHECK(text.find("disabled") == std::string::npos);  // was ": unsupported (contexts are disabled)"
+      }
+    }
   }
 }
 

@@ -92,3 +92,49 @@ TEST_CASE("an implicit environment blocks run_main on its thread; a fresh thread
   }).join();
   CHECK(sy::mapped_stacks() == 0);
 }
+
+namespace {
+// Results of the WASIX calls a thread_local destructor makes after the
+// thread's implicit environment was released.
+struct LateResults {
+  int create = 0, create_errno = 0, switch_main = -2, switch_other = 0, switch_errno = 0, destroy = -2;
+  bool environment_after = true;
+};
+LateResults late_results;
+
+struct LateUser {
+  wasix_context_id_t id = 0;  // made by the thread before it exits
+  ~LateUser() {
+    wasix_context_id_t fresh = 0;
+    errno = 0;
+    late_results.create = wasix_context_create(&fresh, parks);
+    late_results.create_errno = errno;
+    late_results.switch_main = wasix_context_switch(wasix_context_main);
+    errno = 0;
+    late_results.switch_other = wasix_context_switch(id);
+    late_results.switch_errno = errno;
+    late_results.destroy = wasix_context_destroy(id);
+    late_results.environment_after = sy::Environment::try_current() != nullptr;
+  }
+};
+thread_local LateUser late_user;
+}  // namespace
+
+TEST_CASE("WASIX calls after the implicit environment's release make no second environment") {
+  REQUIRE(sy::mapped_stacks() == 0);
+  std::thread([] {
+    late_user.id = 0;  // constructed before the implicit environment, so destroyed after it
+    REQUIRE(wasix_context_create(&late_user.id, parks) == 0);
+    REQUIRE(wasix_context_switch(late_user.id) == 0);
+  }).join();
+  // Before: the destructor's create made a second environment (a 1 MiB stack
+  // and a table) that nothing released.
+  CHECK(sy::mapped_stacks() == 0);
+  CHECK(late_results.create == -1);
+  CHECK(late_results.create_errno == ECANCELED);
+  CHECK(late_results.switch_main == 0);   // main is the active context: a no-op
+  CHECK(late_results.switch_other == -1);  // nothing is suspended any more
+  CHECK(late_results.switch_errno == EINVAL);
+  CHECK(late_results.destroy == 0);  // already released: a no-op
+  CHECK_FALSE(late_results.environment_after);
+}

@@ -4,8 +4,11 @@
 // cache line per 8), there is no probing inside a page, and long-lived IDs
 // never form a cluster that later IDs wrap onto. Pages are found through a
 // small open-addressing directory keyed by page number (Fibonacci hashing,
-// linear probing, backward-shift deletion); a page is freed when its last
-// context is erased and no later ID can land in it.
+// linear probing, backward-shift deletion). A page leaves the directory as
+// soon as its last context is erased, so the table's memory is bounded by the
+// live contexts, never by how many IDs were handed out; one emptied page is
+// kept as a spare, so create+destroy churn on a single page does not call
+// malloc and free every time.
 #pragma once
 
 #include <cstddef>
@@ -38,12 +41,14 @@ class ContextTable {
     }
   }
 
-  /// Inserts a new ID (not present, and greater than every ID inserted
-  /// before, except 0). May throw std::bad_alloc, leaving the table unchanged.
+  /// Inserts an ID that is not present. May throw std::bad_alloc, leaving the
+  /// table unchanged.
   void insert(ContextId id, Context* context);
   /// Removes an ID if present.
   void erase(ContextId id) noexcept;
   std::size_t size() const noexcept { return size_; }
+  /// Pages held: those in the directory plus the spare (at most one).
+  std::size_t pages() const noexcept { return pages_ + (spare_ != nullptr ? 1 : 0); }
 
  private:
   struct Page {
@@ -66,7 +71,7 @@ class ContextTable {
   unsigned shift_ = 64;
   std::size_t pages_ = 0;
   std::size_t size_ = 0;
-  ContextId highest_ = 0;  // the highest ID inserted
+  Page* spare_ = nullptr;  // an emptied page kept for the next new page
 };
 
 }  // namespace switchyard::detail

@@ -166,7 +166,7 @@ class TaskOf final : public Task<T> {
         this->value.emplace(body());
       }
     } catch (const switchyard::ContextCanceled&) {
-      throw;  // must reach the worker's entry (SPEC: Cancellation)
+      throw;  // must reach the worker's entry (docs/SEMANTICS.md: Cancellation)
     } catch (...) {
       this->failure = std::current_exception();
     }
