@@ -168,9 +168,17 @@ sy_status sy_create(void (*entry)(void* arg), void* arg, sy_context_id* out) {
   }
 }
 
+#if defined(SWITCHYARD_RETURN_BY_JUMP)
+// Entered through sy_switch_to in src/return_by_jump_x86_64_sysv.S.
+__attribute__((visibility("hidden"))) sy_status switchyard_sy_switch_to_body(sy_context_id target);
+sy_status switchyard_sy_switch_to_body(sy_context_id target) {
+#else
 sy_status sy_switch_to(sy_context_id target) {
+#endif
   try {
-    sy::Environment::current().switch_to(target);
+    // The constinit TLS pointer inline; current() only for its error.
+    sy::Environment* env = sy::Environment::try_current();
+    (env != nullptr ? *env : sy::Environment::current()).switch_to(target);
     return SY_OK;
   } catch (...) {
     if (foreign_unwind()) throw;  // pthread_exit / pthread_cancel pass through untouched

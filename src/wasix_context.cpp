@@ -132,7 +132,13 @@ int wasix_context_create(wasix_context_id_t* context_id, void (*entrypoint)(void
   }
 }
 
+#if defined(SWITCHYARD_RETURN_BY_JUMP)
+// Entered through wasix_context_switch in src/return_by_jump_x86_64_sysv.S.
+__attribute__((visibility("hidden"))) int switchyard_wasix_context_switch_body(wasix_context_id_t target_context_id);
+int switchyard_wasix_context_switch_body(wasix_context_id_t target_context_id) {
+#else
 int wasix_context_switch(wasix_context_id_t target_context_id) {
+#endif
   sy::ContextId returned;
   try {
     sy::Environment* env = environment();
