@@ -19,6 +19,8 @@
 #   --no-huge           leave out the 1,000,000-live-contexts cases
 #   --filter REGEX      run only these benchmarks (Google Benchmark's filter)
 #   --no-callgrind      skip the instruction counts (valgrind)
+#   --backend B         the switch to build with: native (default) or boost
+#                       (its own build dir, build-bench-boost, unless given)
 # Needs: cmake, a C++20 compiler, Debian's libbenchmark-dev,
 # libboost-context-dev, libboost-fiber-dev, libspdlog-dev; python3; gnuplot
 # (gnuplot-nox) for the plots; valgrind for the instruction counts.
@@ -33,25 +35,30 @@ min_time=0.3
 huge=1
 filter=()
 callgrind=1
+backend=native
+build_given=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) smoke=1 ;;
-    --build-dir) build=$(realpath -m "$2"); shift ;;
+    --build-dir) build=$(realpath -m "$2"); build_given=1; shift ;;
+    --backend) backend=$2; shift ;;
     --out) out=$(realpath -m "$2"); shift ;;
     --repetitions) repetitions=$2; shift ;;
     --min-time) min_time=$2; shift ;;
     --no-huge) huge=0 ;;
     --filter) filter=(--benchmark_filter="$2"); shift ;;
     --no-callgrind) callgrind=0 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 
+[ "$backend" = native ] || [ "$build_given" = 1 ] || build="$root/build-bench-$backend"
 # Build. Two jobs at most: the machine is shared.
 if [ ! -f "$build/CMakeCache.txt" ]; then
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSWITCHYARD_BUILD_BENCH=ON \
+    -DSWITCHYARD_SWITCH_BACKEND="$backend" -DSWITCHYARD_BUILD_WASM_HOST=OFF \
     -DSWITCHYARD_BUILD_TESTS=OFF -DSWITCHYARD_BUILD_EXAMPLES=OFF >/dev/null
 elif ! grep -q '^SWITCHYARD_BUILD_BENCH:BOOL=ON' "$build/CMakeCache.txt"; then
   cmake -S "$root" -B "$build" -DSWITCHYARD_BUILD_BENCH=ON >/dev/null

@@ -514,54 +514,33 @@ uint64_t fd_close(Guest& g, const uint64_t* a) {
   return W_SUCCESS;
 }
 
-uint64_t fd_read(Guest& g, const uint64_t* a) {
+// fd_read, fd_write, fd_pread, fd_pwrite: `io` moves the bytes between the
+// host fd and the guest's iovecs (a[1], a[2]); the count goes to a[count_at].
+template <class Io>
+uint64_t vectored(Guest& g, const uint64_t* a, unsigned count_at, Io io) {
   FD_OR_BADF(fd, a32(a, 0));
   std::vector<iovec> iov;
   if (uint32_t e = gather(g, a32(a, 1), a32(a, 2), iov)) return e;
-  if (!g.memory().valid(a32(a, 3), 4)) return W_FAULT;
+  if (!g.memory().valid(a32(a, count_at), 4)) return W_FAULT;
   ssize_t n;
   do {
-    n = ::readv(fd->host, iov.data(), int(iov.size()));
+    n = io(fd->host, iov.data(), int(iov.size()));
   } while (n < 0 && errno == EINTR);
   if (n < 0) return last_errno();
-  g.memory().put_u32(a32(a, 3), uint32_t(n));
+  g.memory().put_u32(a32(a, count_at), uint32_t(n));
   return W_SUCCESS;
 }
 
-uint64_t fd_write(Guest& g, const uint64_t* a) {
-  FD_OR_BADF(fd, a32(a, 0));
-  std::vector<iovec> iov;
-  if (uint32_t e = gather(g, a32(a, 1), a32(a, 2), iov)) return e;
-  if (!g.memory().valid(a32(a, 3), 4)) return W_FAULT;
-  ssize_t n;
-  do {
-    n = ::writev(fd->host, iov.data(), int(iov.size()));
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return last_errno();
-  g.memory().put_u32(a32(a, 3), uint32_t(n));
-  return W_SUCCESS;
-}
+uint64_t fd_read(Guest& g, const uint64_t* a) { return vectored(g, a, 3, ::readv); }
+
+uint64_t fd_write(Guest& g, const uint64_t* a) { return vectored(g, a, 3, ::writev); }
 
 uint64_t fd_pread(Guest& g, const uint64_t* a) {
-  FD_OR_BADF(fd, a32(a, 0));
-  std::vector<iovec> iov;
-  if (uint32_t e = gather(g, a32(a, 1), a32(a, 2), iov)) return e;
-  if (!g.memory().valid(a32(a, 4), 4)) return W_FAULT;
-  const ssize_t n = ::preadv(fd->host, iov.data(), int(iov.size()), off_t(a[3]));
-  if (n < 0) return last_errno();
-  g.memory().put_u32(a32(a, 4), uint32_t(n));
-  return W_SUCCESS;
+  return vectored(g, a, 4, [at = off_t(a[3])](int fd, const iovec* iov, int n) { return ::preadv(fd, iov, n, at); });
 }
 
 uint64_t fd_pwrite(Guest& g, const uint64_t* a) {
-  FD_OR_BADF(fd, a32(a, 0));
-  std::vector<iovec> iov;
-  if (uint32_t e = gather(g, a32(a, 1), a32(a, 2), iov)) return e;
-  if (!g.memory().valid(a32(a, 4), 4)) return W_FAULT;
-  const ssize_t n = ::pwritev(fd->host, iov.data(), int(iov.size()), off_t(a[3]));
-  if (n < 0) return last_errno();
-  g.memory().put_u32(a32(a, 4), uint32_t(n));
-  return W_SUCCESS;
+  return vectored(g, a, 4, [at = off_t(a[3])](int fd, const iovec* iov, int n) { return ::pwritev(fd, iov, n, at); });
 }
 
 uint64_t fd_seek(Guest& g, const uint64_t* a) {
