@@ -4,7 +4,7 @@
 // thread. An Executor runs every environment it is given on the thread that
 // constructed it (its owner thread): each environment is a Boost.Fiber fiber
 // whose stack is the environment's main context, and whose contexts switch
-// among themselves through Boost.Context exactly as under run_main (the
+// among themselves through switchyard's own switch exactly as under run_main (the
 // switch path does not go through Boost.Fiber).
 //
 // A host call made from any context of an environment may block with

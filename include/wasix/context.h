@@ -38,7 +38,7 @@
  *   no-op (destroying main: EINVAL).
  * - pthread_exit and pthread_cancel pass through these functions untouched.
  * - exit() from any context ends the process normally and flushes stdio.
- * - The default context stack is 1 MiB with a guard page below it.
+ * - The default context stack is 1 MiB with a 256 KiB guard region below it.
  *
  * Compiled for wasm32 (clang --target=wasm32-wasi), the header declares the
  * WASIX imports instead and defines the same functions on top of them; see

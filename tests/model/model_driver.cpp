@@ -148,7 +148,7 @@ class Driver {
 
   void body(sy::ContextId self, int depth) {
     while (more()) {
-      const std::uint8_t op = next() % 12;
+      const std::uint8_t op = next() % 13;
       switch (op) {
         case 0:
         case 1:
@@ -177,6 +177,9 @@ class Driver {
           break;
         case 11:
           if (depth > 0) return;  // pop a frame
+          break;
+        case 12:
+          do_refused_create();
           break;
       }
       check(self);
@@ -231,6 +234,19 @@ class Driver {
     const sy::ContextId id = env_->create([this, expected] { entry(expected); });
     if (id != expected)
       fail("create returned %llu, expected %llu", (unsigned long long)id, (unsigned long long)expected);
+  }
+
+  // Creates that must be refused and change nothing, not even the next ID:
+  // a null entry (invalid_argument). Unmappable sizes are an environment
+  // option, checked by tests/stack_test.cpp.
+  void do_refused_create() {
+    void (*null_entry)() = nullptr;
+    try {
+      env_->create(null_entry);
+      fail("create with a null entry succeeded");
+    } catch (sy::Error& e) {
+      if (e.code() != sy::errc::invalid_argument) fail("create with a null entry: %s", e.what());
+    }
   }
 
   void do_switch(sy::ContextId self, sy::ContextId target) {
