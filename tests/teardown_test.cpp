@@ -155,7 +155,7 @@ struct ForcedExit {
 };
 }  // namespace
 
-TEST_CASE("pthread_exit and pthread_cancel pass through run_main and its environment is torn down") {
+TEST_CASE("pthread_exit and pthread_cancel pass through run_main and its environment is torn down" * test::forks) {
   for (bool cancel : {false, true}) {
     CAPTURE(cancel);
     test::Tracked::reset();
