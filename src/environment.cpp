@@ -167,9 +167,8 @@ void Environment::throw_null_entry() {
 
 ContextId Environment::create_c(void (*entry)(void*), void* arg) {
   check_current();
-  check_not_busy("create");
+  BusyScope busy(*this, "create");
   if (entry == nullptr) throw Error(errc::invalid_argument, "create_c: the entry function is NULL");
-  BusyScope busy(sw_.busy);
   Context* context = new_context(next_id_checked());
   detail::install_c_entry(context, entry, arg);
   return commit_context(context);
@@ -239,8 +238,14 @@ void Environment::switch_slow(ContextId target) {
 
 void Environment::throw_canceled(Context* self) {
   log_->debug("context {}: raising ContextCanceled", self->id);
+  throw cancellation_of(self);
+}
+
+// The ContextCanceled of `self`: every one raised in a context shares the
+// context's token (made on the first), so it is one cancellation.
+ContextCanceled Environment::cancellation_of(Context* self) noexcept {
   if (self->cancel_token == nullptr) self->cancel_token = ContextCanceled::new_token();
-  throw ContextCanceled(self->id, serial_, static_cast<ContextCanceled::Token*>(self->cancel_token));
+  return ContextCanceled(self->id, serial_, static_cast<ContextCanceled::Token*>(self->cancel_token));
 }
 
 // Reached after a landing when sw_.attention is set: reap the context that
@@ -258,8 +263,7 @@ void Environment::on_attention() {
     // every frame between the throw and run_context's handler, and one frame
     // less is about 3k instructions per destroy (docs/PERFORMANCE.md).
     log_->debug("context {}: raising ContextCanceled", self->id);
-    if (self->cancel_token == nullptr) self->cancel_token = ContextCanceled::new_token();
-    throw ContextCanceled(self->id, serial_, static_cast<ContextCanceled::Token*>(self->cancel_token));
+    throw cancellation_of(self);
   }
   if (self == &main_ && failure_) {
     std::exception_ptr failure = std::move(failure_);

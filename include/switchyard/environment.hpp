@@ -155,12 +155,19 @@ class Environment {
     if (SWITCHYARD_UNLIKELY(sw_.busy)) fatal_reentered(call);
   }
   SWITCHYARD_COLD [[noreturn]] void fatal_reentered(const char* call) const noexcept;
-  struct BusyScope {
-    bool& busy;
-    explicit BusyScope(bool& flag) noexcept : busy(flag) { busy = true; }
-    ~BusyScope() { busy = false; }
+  /// Marks the environment busy for a create (after check_not_busy).
+  class BusyScope {
+   public:
+    BusyScope(Environment& env, const char* call) noexcept : env_(env) {
+      env_.check_not_busy(call);
+      env_.sw_.busy = true;
+    }
+    ~BusyScope() { env_.sw_.busy = false; }
     BusyScope(const BusyScope&) = delete;
     BusyScope& operator=(const BusyScope&) = delete;
+
+   private:
+    Environment& env_;
   };
   detail::Context* run_context(detail::Context* self) noexcept;
   enum class Outcome { returned, canceled, failed };
@@ -168,6 +175,7 @@ class Environment {
   SWITCHYARD_NOINLINE void switch_slow(ContextId target);
   SWITCHYARD_COLD void on_attention();
   SWITCHYARD_COLD [[noreturn]] void throw_canceled(detail::Context* self);
+  ContextCanceled cancellation_of(detail::Context* self) noexcept;
   void release_without_unwind(detail::Context* context) noexcept;
   void reap(detail::Context* dead) noexcept;
   void forget(detail::Context* context) noexcept;
@@ -213,13 +221,12 @@ template <class F>
   requires std::is_invocable_v<std::decay_t<F>&>
 ContextId Environment::create(F&& entry) {
   check_current();
-  check_not_busy("create");
+  BusyScope busy(*this, "create");
   // A function reference cannot be null (and comparing it warns).
   if constexpr (!std::is_function_v<std::remove_reference_t<F>> && detail::nullable_entry<std::decay_t<F>>) {
     // A null entry would only crash at address 0 on the first switch.
     if (entry == nullptr) throw_null_entry();
   }
-  BusyScope busy(sw_.busy);
   const ContextId id = next_id_checked();  // throws unsupported in disabled mode
   detail::Context* context = new_context(id);
   try {

@@ -108,30 +108,24 @@ void install_entry(Context* context, void* slot, G&& entry) {
     callable = new F(std::forward<G>(entry));
   }
   context->entry = callable;
-  context->run = [](Context* self) {
-    F* fn = static_cast<F*>(self->entry);
-    // Destroys the callable when the entry ends or unwinds: its captures die
-    // on the context's own stack, in the context's own execution.
-    struct Release {
-      F* fn;
-      ~Release() {
-        if constexpr (fits) {
-          fn->~F();
-        } else {
-          delete fn;
-        }
-      }
-    } release{fn};
-    std::invoke(*fn);
-  };
-  context->discard = [](Context* self) noexcept {
-    F* fn = static_cast<F*>(self->entry);
+  // Destroys the callable where install_entry put it.
+  static constexpr auto release = [](F* fn) noexcept {
     if constexpr (fits) {
       fn->~F();
     } else {
       delete fn;
     }
   };
+  context->run = [](Context* self) {
+    // Destroys the callable when the entry ends or unwinds: its captures die
+    // on the context's own stack, in the context's own execution.
+    struct Release {
+      F* fn;
+      ~Release() { release(fn); }
+    } guard{static_cast<F*>(self->entry)};
+    std::invoke(*guard.fn);
+  };
+  context->discard = [](Context* self) noexcept { release(static_cast<F*>(self->entry)); };
 }
 
 /// A context whose entry is the C function `entry(arg)`. C frames have no
