@@ -339,25 +339,21 @@ bool host_clock(uint32_t id, clockid_t& out) {
   }
 }
 
-uint64_t clock_res_get(Guest& g, const uint64_t* a) {
+// clock_res_get, clock_time_get: `query` (clock_getres or clock_gettime) on
+// the clock a[0] names; nanoseconds go to a[out_at].
+uint64_t clock_query(Guest& g, const uint64_t* a, unsigned out_at, int (*query)(clockid_t, timespec*)) {
   clockid_t clock;
   if (!host_clock(a32(a, 0), clock)) return W_INVAL;
-  if (!g.memory().valid(a32(a, 1), 8)) return W_FAULT;
+  if (!g.memory().valid(a32(a, out_at), 8)) return W_FAULT;
   timespec t;
-  if (clock_getres(clock, &t) != 0) return last_errno();
-  g.memory().put_u64(a32(a, 1), nanoseconds(t));
+  if (query(clock, &t) != 0) return last_errno();
+  g.memory().put_u64(a32(a, out_at), nanoseconds(t));
   return W_SUCCESS;
 }
 
-uint64_t clock_time_get(Guest& g, const uint64_t* a) {
-  clockid_t clock;
-  if (!host_clock(a32(a, 0), clock)) return W_INVAL;
-  if (!g.memory().valid(a32(a, 2), 8)) return W_FAULT;
-  timespec t;
-  if (clock_gettime(clock, &t) != 0) return last_errno();
-  g.memory().put_u64(a32(a, 2), nanoseconds(t));
-  return W_SUCCESS;
-}
+uint64_t clock_res_get(Guest& g, const uint64_t* a) { return clock_query(g, a, 1, ::clock_getres); }
+
+uint64_t clock_time_get(Guest& g, const uint64_t* a) { return clock_query(g, a, 2, ::clock_gettime); }
 
 uint64_t random_get(Guest& g, const uint64_t* a) {
   const uint32_t buffer = a32(a, 0), length = a32(a, 1);
