@@ -58,11 +58,13 @@ void ContextTable::erase(ContextId id) noexcept {
   Context*& entry = page->entries[id & (page_entries - 1)];
   if (entry == nullptr) return;
   entry = nullptr;
+  if (cached_id_ == id) cached_id_ = no_key;
   --size_;
   // An empty page leaves at once, even the newest one (later IDs may land in
   // it; they take the spare then): memory follows the live contexts.
   // [core.context_table: "create+destroy churn keeps at most two pages"]
   if (--page->live == 0) {
+    if (cached_page_ == page) cached_key_ = no_key;
     remove_slot(i);
     --pages_;
     if (spare_ == nullptr) {

@@ -22,10 +22,18 @@ TEST_CASE("the ID table agrees with std::unordered_map under random inserts and 
       live.push_back(next);
     } else {
       std::size_t k = rng() % live.size();
-      table.erase(live[k]);
-      model.erase(live[k]);
+      const sy::ContextId gone = live[k];
+      // Found just before: find's remembered ID and page are this one's.
+      REQUIRE(table.find(gone) == model[gone]);
+      table.erase(gone);
+      model.erase(gone);
       live[k] = live.back();
       live.pop_back();
+      REQUIRE(table.find(gone) == nullptr);
+      if (!live.empty()) {
+        const sy::ContextId other = live[rng() % live.size()];
+        REQUIRE(table.find(other) == model[other]);
+      }
     }
     if (step % 997 == 0) {
       for (auto& [id, ptr] : model) REQUIRE(table.find(id) == ptr);
@@ -36,6 +44,31 @@ TEST_CASE("the ID table agrees with std::unordered_map under random inserts and 
   for (auto& [id, ptr] : model) CHECK(table.find(id) == ptr);
   for (sy::ContextId id = 1; id <= next; id += 7)
     if (!model.count(id)) CHECK(table.find(id) == nullptr);
+}
+
+TEST_CASE("find remembers neither an erased ID nor a page that was freed and reused") {
+  sy::detail::ContextTable table;
+  auto* a = reinterpret_cast<sy::detail::Context*>(16);
+  auto* b = reinterpret_cast<sy::detail::Context*>(32);
+  table.insert(5, a);
+  REQUIRE(table.find(5) == a);  // remembered
+  table.erase(5);
+  CHECK(table.find(5) == nullptr);
+  // ID 70 alone on page 1: erasing it empties the page, which becomes the
+  // spare; ID 200 (page 3) then takes that same page. Page 1's IDs must not
+  // be found through it.
+  table.insert(70, a);
+  REQUIRE(table.find(70) == a);
+  REQUIRE(table.find(71) == nullptr);  // the page is remembered, the ID is not in it
+  table.erase(70);
+  table.insert(200, b);
+  REQUIRE(table.find(200) == b);
+  table.insert(198, a);  // page 3 again, entry 6 (as 70 was on page 1)
+  CHECK(table.find(70) == nullptr);
+  CHECK(table.find(6) == nullptr);
+  CHECK(table.find(198) == a);
+  CHECK(table.find(200) == b);
+  CHECK(table.size() == 2);
 }
 
 TEST_CASE("long-lived IDs do not slow down churn of newer IDs") {

@@ -261,7 +261,10 @@ namespace switchyard {
 SWITCHYARD_ALWAYS_INLINE void Environment::switch_to(ContextId target) {
   check_current();
   detail::Context* self = sw_.current;
-  detail::Context* next = table_.find(target);
+  // Main needs no lookup: its record is ours (contexts mostly switch back to
+  // a scheduler in main, and each lookup load lies on the switch's critical
+  // path).
+  detail::Context* next = target == main_context_id ? &main_ : table_.find(target);
   // created and suspended are the two states a switch may resume.
   if (SWITCHYARD_UNLIKELY(next == nullptr || next->state > ContextState::suspended || self->canceled || sw_.busy)) {
     switch_slow(target);

@@ -9,6 +9,11 @@
 // live contexts, never by how many IDs were handed out; one emptied page is
 // kept as a spare, so create+destroy churn on a single page does not call
 // malloc and free every time.
+//
+// find() remembers the last page it found: a switch is a chain of dependent
+// loads (ID -> page -> record -> saved stack pointer -> the resumed frame),
+// and a hit on that page takes two of them (the directory and its slot) and a
+// multiply out of the chain. Schedulers mostly switch among neighbouring IDs.
 #pragma once
 
 #include <cstddef>
@@ -31,14 +36,28 @@ class ContextTable {
   ContextTable& operator=(const ContextTable&) = delete;
 
   SWITCHYARD_ALWAYS_INLINE Context* find(ContextId id) const noexcept {
+    if (SWITCHYARD_LIKELY(id == cached_id_)) return cached_context_;
     const std::uint64_t key = id >> page_bits;
-    std::size_t i = home(key);
-    for (;;) {
-      const DirectorySlot& d = directory_[i];
-      if (SWITCHYARD_LIKELY(d.key == key && d.page != nullptr)) return d.page->entries[id & (page_entries - 1)];
-      if (d.page == nullptr) return nullptr;
-      i = (i + 1) & mask_;
+    Context* found;
+    if (SWITCHYARD_LIKELY(key == cached_key_)) {
+      found = cached_page_->entries[id & (page_entries - 1)];
+    } else {
+      std::size_t i = home(key);
+      for (;;) {
+        const DirectorySlot& d = directory_[i];
+        if (SWITCHYARD_LIKELY(d.key == key && d.page != nullptr)) break;
+        if (d.page == nullptr) return nullptr;
+        i = (i + 1) & mask_;
+      }
+      cached_key_ = key;
+      cached_page_ = directory_[i].page;
+      found = cached_page_->entries[id & (page_entries - 1)];
     }
+    if (found != nullptr) {
+      cached_id_ = id;
+      cached_context_ = found;
+    }
+    return found;
   }
 
   /// Inserts an ID that is not present. May throw std::bad_alloc, leaving the
@@ -66,6 +85,13 @@ class ContextTable {
   void grow();
   void remove_slot(std::size_t i) noexcept;
 
+  // The page find() last found, first: the hit path reads only these two.
+  // no_key never matches: keys are IDs >> page_bits.
+  static constexpr std::uint64_t no_key = ~std::uint64_t{0};
+  mutable ContextId cached_id_ = no_key;
+  mutable Context* cached_context_ = nullptr;
+  mutable std::uint64_t cached_key_ = no_key;
+  mutable Page* cached_page_ = nullptr;
   std::unique_ptr<DirectorySlot[]> directory_;
   std::size_t mask_ = 0;
   unsigned shift_ = 64;
