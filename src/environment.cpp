@@ -31,7 +31,7 @@ std::string thread_name(std::thread::id id) {
 }
 
 std::string describe(const Context* context) {
-  return "context " + std::to_string(context->id) + " (" + to_string(context->state) + ")";
+  return "context " + std::to_string(context->id) + " (" + to_string(detail::reported_state(context->state)) + ")";
 }
 }  // namespace
 
@@ -132,7 +132,6 @@ Environment::Environment(const Options& options)
     options_.guard_size = pool_.guard_size();
   }
   sw_.current = &main_;
-  sw_.from = &main_;
   sw_.eh_globals = detail::thread_exception_state();
   table_.insert(main_context_id, &main_);
   StackSwitch::init_main(&main_);
@@ -400,8 +399,7 @@ Context* Environment::finish(Context* self, Outcome outcome, std::exception_ptr 
   forget(self);
   dead_ = self;
   sw_.attention = true;
-  next->state = ContextState::running;
-  return next;
+  return next;  // it marks itself running when it lands
 }
 
 bool Environment::destroy(ContextId target) {
@@ -436,11 +434,10 @@ bool Environment::destroy(ContextId target) {
   victim->canceled = true;
   victim->cancel_pending = true;
   victim->destroyer = self;
-  self->state = ContextState::awaiting_destroy;
+  self->state = ContextState::awaiting_destroy;  // not running: a signal handler calling in is caught
   self->awaiting = target;
-  victim->state = ContextState::running;
   sw_.attention = true;
-  sw_.busy = true;
+  StackSwitch::save_fp(self);
   if (StackSwitch::jump(sw_, self, victim)) on_attention();
   // The victim has unwound and its record was reaped at our landing.
   self->awaiting = 0;
@@ -489,7 +486,7 @@ std::exception_ptr Environment::teardown() noexcept {
                    "switchyard: teardown of environment %llu could not destroy context %llu (%s); releasing it "
                    "without unwinding its stack\n",
                    static_cast<unsigned long long>(serial_), static_cast<unsigned long long>(id),
-                   to_string(victim->state));
+                   to_string(detail::reported_state(victim->state)));
       if (victim == sw_.current) {
         forget(victim);  // its stack runs code now: leave it mapped, drop only the record's links
       } else {
@@ -510,7 +507,7 @@ std::size_t Environment::live_contexts() const {
 
 std::optional<ContextState> Environment::state(ContextId id) const {
   check_current();
-  if (const Context* context = table_.find(id)) return context->state;
+  if (const Context* context = table_.find(id)) return detail::reported_state(context->state);
   return std::nullopt;
 }
 
@@ -518,10 +515,10 @@ std::vector<ContextInfo> Environment::contexts() const {
   check_current();
   std::vector<ContextInfo> result;
   result.reserve(counters_.live_contexts + 1);
-  result.push_back({main_.id, main_.state, false});
+  result.push_back({main_.id, detail::reported_state(main_.state), false});
   const Context* oldest = newest_;
   while (oldest != nullptr && oldest->older != nullptr) oldest = oldest->older;
-  for (const Context* c = oldest; c != nullptr; c = c->newer) result.push_back({c->id, c->state, c->canceled});
+  for (const Context* c = oldest; c != nullptr; c = c->newer) result.push_back({c->id, detail::reported_state(c->state), c->canceled});
   return result;
 }
 
@@ -573,11 +570,11 @@ bool MainScope::in_main_context() const noexcept { return environment_->sw_.curr
 }  // namespace detail
 }  // namespace switchyard
 
-extern "C" void switchyard_context_main(void*) noexcept {
+extern "C" void switchyard_context_main(void* from) noexcept {
   using switchyard::Environment;
   Environment& env = *switchyard::detail::tls_current;
   switchyard::detail::Context* self = env.sw_.current;
-  switchyard::detail::StackSwitch::land_first(env.sw_, self);
+  switchyard::detail::StackSwitch::land_first(env.sw_, self, static_cast<switchyard::detail::Context*>(from));
   switchyard::detail::Context* next = env.run_context(self);
   switchyard::detail::StackSwitch::exit_to(env.sw_, self, next);
 }

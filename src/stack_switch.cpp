@@ -22,21 +22,32 @@ void StackSwitch::prepare(Context* context, void* top, std::size_t size) noexcep
   context->tsan_fiber = __tsan_create_fiber(0);
 #endif
   context->sp = switchyard_prepare(top);
+  save_fp(context);  // a context starts with its creator's control state
 }
 
-void StackSwitch::land_first(SwitchState& state, Context* self) noexcept {
-  state.busy = false;
+void StackSwitch::park_exceptions(Context* self, ExceptionState* eh) noexcept {
+  self->eh = *eh;
+  *eh = ExceptionState{};
+}
+
+void StackSwitch::unpark_exceptions(Context* self, ExceptionState* eh) noexcept {
+  *eh = self->eh;
+  self->eh = ExceptionState{};
+}
+
+void StackSwitch::land_first(SwitchState& state, Context* self, Context* from) noexcept {
+  self->state = ContextState::running;
   *state.eh_globals = ExceptionState{};
-  after_land(state, self);
+  after_land(from, self);
 }
 
 void StackSwitch::exit_to(SwitchState& state, Context* self, Context* next) noexcept {
-  state.from = self;
   state.current = next;
+  *state.eh_globals = ExceptionState{};  // the lander finds the thread's empty (see ExceptionState)
+  save_fp(self);                         // the swap compares it with next's
   // nullptr: this stack's fake frames die with it.
   before_leave(self, next, nullptr);
-  void* unused;
-  switchyard_swap(&unused, next->sp, &state);
+  switchyard_swap(&self->sp, &next->sp, self);  // the record outlives this: the lander reaps it
   __builtin_trap();  // nothing resumes an ended context
 }
 

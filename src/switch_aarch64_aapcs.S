@@ -1,11 +1,12 @@
 /* The native stack switch for aarch64, AAPCS64 (Linux).
  *
- * void *switchyard_swap(void **save, void *resume, void *transfer)
+ * void *switchyard_swap(void **save, void *const *resume, void *transfer)
  *   Suspends the running stack: stores what AAPCS64 makes callee-saved
  *   (x19-x28, the frame pointer x29, the link register x30, the low halves
  *   d8-d15 of v8-v15, and FPCR) in a frame on it, stores the stack pointer in
- *   *save, loads `resume` (a pointer an earlier swap stored, or one made by
- *   switchyard_prepare) and restores the same frame there. Returns `transfer`
+ *   *save, loads *resume (a pointer an earlier swap stored, or one made by
+ *   switchyard_prepare) and restores the same frame there. (`save` and
+ *   `resume` are the `sp` fields of two context records.) Returns `transfer`
  *   on the resumed side, with `ret` to the x30 it restored: each side of a
  *   switch is a normal call that later returns.
  *
@@ -48,7 +49,8 @@ switchyard_swap:
         mov     x10, sp
         str     x10, [x0]               /* *save = this stack's resume point */
 
-        mov     sp, x1                  /* now on the resumed stack */
+        ldr     x11, [x1]
+        mov     sp, x11                 /* now on the resumed stack */
         ldr     x9, [sp, #160]
         mrs     x10, fpcr
         cmp     x9, x10

@@ -14,7 +14,7 @@
 
 namespace bctx = boost::context::detail;
 
-extern "C" [[noreturn]] void switchyard_context_main(void* transfer);
+extern "C" [[noreturn]] void switchyard_context_main(void* from);
 
 namespace {
 
@@ -46,12 +46,13 @@ void trampoline(bctx::transfer_t from) noexcept {
 
 }  // namespace
 
-extern "C" __attribute__((visibility("hidden"))) void* switchyard_swap(void** save, void* resume, void* transfer) {
+extern "C" __attribute__((visibility("hidden"))) void* switchyard_swap(void** save, void* const* resume,
+                                                                       void* transfer) {
 #if defined(__aarch64__)
   const std::uint64_t fpcr = read_fpcr();
 #endif
   Handoff handoff{save, transfer};
-  bctx::transfer_t from = bctx::jump_fcontext(static_cast<bctx::fcontext_t>(resume), &handoff);
+  bctx::transfer_t from = bctx::jump_fcontext(static_cast<bctx::fcontext_t>(*resume), &handoff);
   auto* arrived = static_cast<Handoff*>(from.data);
   void* result = arrived->transfer;
   land(from);

@@ -1,12 +1,14 @@
 /* The native stack switch for x86-64, System V psABI (Linux).
  *
- * void *switchyard_swap(void **save, void *resume, void *transfer)
- *   Suspends the running stack: pushes what the psABI makes callee-saved
- *   (rbx, rbp, r12-r15, the control bits of MXCSR and the x87 control word)
- *   under the return address its call pushed, stores the stack pointer in
- *   *save, loads `resume` (a pointer an earlier swap stored, or one made by
- *   switchyard_prepare) and pops the same frame there. Returns `transfer` on
- *   the resumed side.
+ * void *switchyard_swap(void **save, void *const *resume, void *transfer)
+ *   `save` and `resume` point at the first field (the saved stack pointer)
+ *   of two context records (struct Context, include/switchyard/detail/
+ *   context.hpp): the one leaving and the one to resume. Suspends the
+ *   running stack: pushes what the psABI makes callee-saved (rbx, rbp,
+ *   r12-r15) under the return address its call pushed and stores the stack
+ *   pointer in *save; then loads *resume (stored by an earlier swap, or made
+ *   by switchyard_prepare) and pops the same frame there. Returns `transfer`
+ *   on the resumed side.
  *
  *   Each side of a switch is a normal call that later returns: with `ret`
  *   when both sides called from the same site (then the return predictor is
@@ -14,25 +16,32 @@
  *   <wasix/context.h> pays no mispredicted return inside the switch), with
  *   an indirect jump when they did not (see .Lreturn).
  *
- *   Floating-point control state: MXCSR's status flags (bits 0-5) are
- *   caller-saved and not part of it. A resume loads MXCSR or the x87 control
- *   word only when the saved control bits differ from the current ones, and
- *   then keeps the current status flags: two stacks whose sticky flags differ
- *   switch as fast as two whose flags match (ldmxcsr with a changed value
- *   costs about 70 ns on the machines we measured).
+ *   Floating-point control state (the control bits of MXCSR and the x87
+ *   control word; MXCSR's status flags, bits 0-5, are caller-saved and not
+ *   part of it) lives in the records, at the offsets below. The caller
+ *   stores the leaving side's (StackSwitch::save_fp) before the call, as
+ *   early as it can: a load right after stmxcsr waits for it, so the store
+ *   is made well ahead and this code only reads it back. A resume loads
+ *   MXCSR or the x87 control word only when the control state differs, and
+ *   then keeps the current status flags: two stacks whose sticky flags
+ *   differ switch as fast as two whose flags match (ldmxcsr with a changed
+ *   value costs about 70 ns on some CPUs).
  *
  * void *switchyard_prepare(void *top)
- *   Lays out a frame below `top` (16-byte aligned, at least 96 bytes of room)
- *   that switchyard_swap resumes into switchyard_trampoline, which calls
- *   switchyard_context_main(transfer) and never returns. The frame carries
- *   the caller's current floating-point control state, so a context starts
- *   with the control state of the context that created it. Returns the
- *   stack pointer to hand to switchyard_swap.
+ *   Lays out a frame below `top` (16-byte aligned, at least 80 bytes of
+ *   room) that switchyard_swap resumes into switchyard_trampoline, which
+ *   calls switchyard_context_main(transfer) and never returns. Returns the
+ *   stack pointer to store in the new context's record. (Its control state
+ *   is the creator's: StackSwitch::prepare stores it in the record.)
  *
  * Frame, from the saved stack pointer upward:
- *   0: MXCSR (4 bytes)  4: x87 control word (2 bytes, 2 unused)
- *   8: r15  16: r14  24: r13  32: r12  40: rbx  48: rbp  56: return address
+ *   0: r15  8: r14  16: r13  24: r12  32: rbx  40: rbp  48: return address
  */
+        .set    RECORD_FP_MXCSR, 8      /* uint32_t Context::fp_mxcsr */
+        .set    RECORD_FP_X87, 56       /* uint16_t Context::fp_x87 */
+        .set    MXCSR_CONTROL, 0xffc0   /* DAZ is bit 6; flags are bits 0-5 */
+        .set    MXCSR_FLAGS, 0x3f
+
         .text
 
         .globl  switchyard_swap
@@ -47,33 +56,25 @@ switchyard_swap:
         pushq   %r13
         pushq   %r14
         pushq   %r15
-        subq    $8, %rsp                /* room for the FP control state */
-        stmxcsr (%rsp)                  /* MXCSR, flags and all: masked on resume */
-        fnstcw  4(%rsp)                 /* x87 control word */
         movq    %rsp, (%rdi)            /* *save = this stack's resume point */
         movq    %rsp, %r8               /* the suspended frame, read below */
 
-        movq    %rsi, %rsp              /* now on the resumed stack */
+        movq    (%rsi), %rsp            /* now on the resumed stack */
         movq    %rdx, %rax              /* the resumed side returns `transfer` */
-        movzwl  4(%r8), %ecx            /* x87 control word: load only if it differs */
-        cmpw    4(%rsp), %cx
+        movzwl  RECORD_FP_X87(%rdi), %ecx  /* x87 control word: load only if it differs */
+        cmpw    RECORD_FP_X87(%rsi), %cx
         jne     .Lload_fpcw
 .Lfpcw_done:
-        movl    (%rsp), %esi            /* the resumed side's MXCSR */
-        addq    $8, %rsp
         popq    %r15
         popq    %r14
         popq    %r13
         popq    %r12
         popq    %rbx
         popq    %rbp
-        /* The current MXCSR is the one just saved; it is read back this late
-           because a load right after stmxcsr waits for it (about 2 ns on the
-           AMD EPYC machines we measured, where stmxcsr itself costs 4.7 ns
-           and ldmxcsr under 1 ns). */
-        movl    (%r8), %ecx
+        movl    RECORD_FP_MXCSR(%rdi), %ecx  /* the current MXCSR, stored by the caller */
+        movl    RECORD_FP_MXCSR(%rsi), %esi  /* the resumed side's */
         xorl    %ecx, %esi
-        testl   $0xffc0, %esi           /* control bits differ? */
+        testl   $MXCSR_CONTROL, %esi    /* control bits differ? */
         jnz     .Lload_mxcsr
 .Lreturn:
         /* Return to the resumed side. When it was suspended from the same
@@ -83,7 +84,7 @@ switchyard_swap:
            from the branch history (Boost.Context always jumps; its ret-less
            switch leaves out-of-line callers' returns mispredicted instead). */
         movq    (%rsp), %r9             /* the resumed side's return address */
-        cmpq    56(%r8), %r9            /* ours */
+        cmpq    48(%r8), %r9            /* ours */
         jne     .Ljump
         ret
 .Ljump:
@@ -92,14 +93,14 @@ switchyard_swap:
 
 .Lload_mxcsr:                           /* saved control bits, current flags */
         xorl    %ecx, %esi              /* the resumed side's MXCSR again */
-        andl    $0xffc0, %esi
-        andl    $0x3f, %ecx
+        andl    $MXCSR_CONTROL, %esi
+        andl    $MXCSR_FLAGS, %ecx
         orl     %ecx, %esi
         movl    %esi, -16(%rsp)         /* below the return address: dead frame */
         ldmxcsr -16(%rsp)
         jmp     .Lreturn
 .Lload_fpcw:
-        fldcw   4(%rsp)
+        fldcw   RECORD_FP_X87(%rsi)
         jmp     .Lfpcw_done
         .cfi_endproc
         .size   switchyard_swap, .-switchyard_swap
@@ -112,20 +113,18 @@ switchyard_prepare:
         .cfi_startproc
         movq    %rdi, %rax
         andq    $-16, %rax              /* 16-byte aligned top */
-        subq    $80, %rax               /* frame (64) + 16 above the return address:
+        subq    $72, %rax               /* frame (56) + 16 above the return address:
                                            the trampoline runs with rsp % 16 == 0 */
-        stmxcsr (%rax)                  /* the creator's control state */
-        fnstcw  4(%rax)
-        movq    $0, 8(%rax)             /* r15 */
-        movq    $0, 16(%rax)            /* r14 */
-        movq    $0, 24(%rax)            /* r13 */
-        movq    $0, 32(%rax)            /* r12 */
-        movq    $0, 40(%rax)            /* rbx */
-        movq    $0, 48(%rax)            /* rbp: ends the frame-pointer chain */
+        movq    $0, 0(%rax)             /* r15 */
+        movq    $0, 8(%rax)             /* r14 */
+        movq    $0, 16(%rax)            /* r13 */
+        movq    $0, 24(%rax)            /* r12 */
+        movq    $0, 32(%rax)            /* rbx */
+        movq    $0, 40(%rax)            /* rbp: ends the frame-pointer chain */
         leaq    switchyard_trampoline(%rip), %rdx
-        movq    %rdx, 56(%rax)          /* return address: the trampoline */
+        movq    %rdx, 48(%rax)          /* return address: the trampoline */
+        movq    $0, 56(%rax)
         movq    $0, 64(%rax)
-        movq    $0, 72(%rax)
         ret
         .cfi_endproc
         .size   switchyard_prepare, .-switchyard_prepare

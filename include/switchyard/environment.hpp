@@ -150,24 +150,27 @@ class Environment {
   ContextId next_id_checked();
   SWITCHYARD_COLD [[noreturn]] void throw_null_entry();
   /// Aborts when a call arrives while another switch_to, create or destroy
-  /// of this environment is in progress (from a signal handler).
+  /// of this environment is in progress (from a signal handler): the
+  /// running context is inside create (detail::running_busy), or it has
+  /// left and its successor has not landed yet (neither reads as running).
   void check_not_busy(const char* call) const noexcept {
-    if (SWITCHYARD_UNLIKELY(sw_.busy)) fatal_reentered(call);
+    const detail::Context* running = sw_.current;
+    if (SWITCHYARD_UNLIKELY(running->state != ContextState::running)) fatal_reentered(call);
   }
   SWITCHYARD_COLD [[noreturn]] void fatal_reentered(const char* call) const noexcept;
-  /// Marks the environment busy for a create (after check_not_busy).
+  /// Marks the running context busy for a create (after check_not_busy).
   class BusyScope {
    public:
-    BusyScope(Environment& env, const char* call) noexcept : env_(env) {
-      env_.check_not_busy(call);
-      env_.sw_.busy = true;
+    BusyScope(Environment& env, const char* call) noexcept : context_(env.sw_.current) {
+      env.check_not_busy(call);
+      context_->state = detail::running_busy;
     }
-    ~BusyScope() { env_.sw_.busy = false; }
+    ~BusyScope() { context_->state = ContextState::running; }
     BusyScope(const BusyScope&) = delete;
     BusyScope& operator=(const BusyScope&) = delete;
 
    private:
-    Environment& env_;
+    detail::Context* context_;
   };
   detail::Context* run_context(detail::Context* self) noexcept;
   enum class Outcome { returned, canceled, failed };
@@ -261,19 +264,20 @@ namespace switchyard {
 SWITCHYARD_ALWAYS_INLINE void Environment::switch_to(ContextId target) {
   check_current();
   detail::Context* self = sw_.current;
+  detail::StackSwitch::save_fp(self);  // first: the swap reads it back last
   // Main needs no lookup: its record is ours (contexts mostly switch back to
   // a scheduler in main, and each lookup load lies on the switch's critical
   // path).
   detail::Context* next = target == main_context_id ? &main_ : table_.find(target);
   // created and suspended are the two states a switch may resume.
-  if (SWITCHYARD_UNLIKELY(next == nullptr || next->state > ContextState::suspended || self->canceled || sw_.busy)) {
+  if (SWITCHYARD_UNLIKELY(next == nullptr || next->state > ContextState::suspended || !detail::leave_ready(self))) {
     switch_slow(target);
     return;
   }
-  sw_.busy = true;  // cleared by the landing; a signal handler that interrupts us sees it
   ++counters_.switches;
+  // Until `next` lands and marks itself running, no context reads as
+  // running: a signal handler that interrupts us and calls in is caught.
   self->state = ContextState::suspended;
-  next->state = ContextState::running;
 #if !defined(SWITCHYARD_NO_LOGGING)
   if (SWITCHYARD_UNLIKELY(log_->should_log(spdlog::level::trace))) detail::log_switch(log_, self->id, next->id);
 #endif

@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "switchyard/config.hpp"
 #include "switchyard/errors.hpp"
 
 namespace switchyard {
@@ -25,11 +26,17 @@ const char* to_string(ContextState state) noexcept;
 namespace detail {
 
 /// Mirrors libstdc++'s __cxa_eh_globals (caught-exception chain and the
-/// uncaught count), which is per thread; we keep one per context and swap it
-/// on every switch so that exception state is per context.
+/// uncaught count), which is per thread. The thread's copy belongs to the
+/// running context; a context that leaves with a non-empty one parks it in
+/// its record (the thread's is emptied) and takes it back when it lands, so
+/// that exception state is per context. Almost every switch happens outside
+/// catch blocks and unwinding: then nothing is copied, only tested.
 struct ExceptionState {
   void* caught_exceptions = nullptr;
   unsigned int uncaught_exceptions = 0;
+
+  /// One branch, not two: tested on every switch.
+  bool empty() const noexcept { return (reinterpret_cast<std::uintptr_t>(caught_exceptions) | uncaught_exceptions) == 0; }
 };
 
 /// The record of a context. A context with a stack of its own keeps it in
@@ -47,16 +54,24 @@ struct alignas(64) Context {
   /// The unblocker: the stack pointer saved by the switch while the context
   /// is suspended (created contexts: a frame that enters the trampoline).
   void* sp = nullptr;
+  /// Floating-point control state as of the last leave (x86-64: MXCSR,
+  /// status flags included but never restored, and the x87 control word),
+  /// stored by StackSwitch::save_fp ahead of the swap, which reads both
+  /// records' at these offsets. aarch64 keeps FPCR in the swap's frame.
+  std::uint32_t fp_mxcsr = 0;
+  /// Set by the context itself when it lands, so that between the switcher's
+  /// leave and the landing no context reads as running.
   ContextState state = ContextState::created;
   bool canceled = false;        // destroy() has started on this context
-  bool cancel_pending = false;  // ContextCanceled not yet raised on landing
-  bool cancel_defused = false;  // ContextCanceled::defuse() was called
-  bool foreign = false;         // C frames: never unwound, released by destroy
   ExceptionState eh;
   ContextId id;
   // Creation order list, for teardown (newest first) and introspection.
   Context* older = nullptr;
   Context* newer = nullptr;
+  std::uint16_t fp_x87 = 0;     // see fp_mxcsr
+  bool cancel_pending = false;  // ContextCanceled not yet raised on landing
+  bool cancel_defused = false;  // ContextCanceled::defuse() was called
+  bool foreign = false;         // C frames: never unwound, released by destroy
 
   // Second line: entry and bookkeeping, touched at start, end and destroy.
   /// Runs the entry on the context's own stack; destroys the callable when
@@ -93,6 +108,26 @@ inline constexpr std::size_t record_area_size = 512;
 inline constexpr std::size_t pool_meta_size = 64;
 inline constexpr std::size_t inline_entry_size = record_area_size - sizeof(Context) - pool_meta_size;
 static_assert(sizeof(Context) <= 192, "the record must leave room for inline callables");
+// The x86-64 swap (src/switch_x86_64_sysv.S) reads these offsets.
+static_assert(offsetof(Context, sp) == 0 && offsetof(Context, fp_mxcsr) == 8 && offsetof(Context, fp_x87) == 56);
+
+/// Whether `context` (the running one) may leave by the fast path: it is
+/// running (not between a leave and a landing, nor inside create: a signal
+/// handler could have interrupted either) and not canceled. Two byte
+/// compares, not one wider load: the landing has just stored `state` as a
+/// byte, and a wider load of it would wait for that store to retire.
+SWITCHYARD_ALWAYS_INLINE bool leave_ready(const Context* context) noexcept {
+  return context->state == ContextState::running && !context->canceled;
+}
+
+/// The running context's state while it is inside create (BusyScope): not
+/// `running`, so that a call from a signal handler that interrupted the
+/// create takes the slow path and is caught there. Reported as running.
+inline constexpr ContextState running_busy = static_cast<ContextState>(0x80);
+inline ContextState reported_state(ContextState state) noexcept {
+  return state == running_busy ? ContextState::running : state;
+}
+static_assert(offsetof(Context, foreign) < 64, "the hot fields share the record's first cache line");
 
 /// Installs the callable `entry` into `context`: in the record area at
 /// `slot` when it fits, else on the heap. Throws what F's constructor or

@@ -6,12 +6,14 @@
 // -DSWITCHYARD_SWITCH_BACKEND=boost). It knows contexts and stacks, not IDs
 // or policy: who runs next and where a failure goes are the Environment's.
 //
-// Protocol: the switching side records itself in `from`, the target in
-// `current`, saves its C++ exception state into its record and calls
-// switchyard_swap, which stores its stack pointer in its record (the
-// unblocker) and resumes the target's. The landing side restores its own
-// exception state and tells the caller whether `attention` is set (a dead
-// context to reap, a cancellation or a failure to deliver).
+// Protocol: the switching side stores its floating-point control state in
+// its record (save_fp, x86-64), records the target in `current`, saves its
+// C++ exception state into its record and calls switchyard_swap, which
+// stores its stack pointer in its record (the unblocker) and resumes the
+// target's. The swap returns, on the landing side, the record of the context
+// that switched to it. The landing side restores its own exception state and
+// tells the caller whether `attention` is set (a dead context to reap, a
+// cancellation or a failure to deliver).
 #pragma once
 
 #include "switchyard/config.hpp"
@@ -30,19 +32,23 @@ extern "C" __cxa_eh_globals* __cxa_get_globals() noexcept;
 }  // namespace __cxxabiv1
 
 extern "C" {
-/// Suspends the running stack (callee-saved registers, floating-point
-/// control state, resume address), stores its stack pointer in *save and
-/// resumes the stack whose pointer is `resume`. Returns `transfer` of the
-/// swap that later resumes this stack. Never loads MXCSR/FPCR when only
-/// status flags differ.
-void* switchyard_swap(void** save, void* resume, void* transfer);
+/// Suspends the running stack (callee-saved registers and resume address)
+/// and stores its stack pointer in *save; resumes the stack whose pointer is
+/// *resume. `save` and `resume` are the `sp` fields of the two records
+/// (Context): on x86-64 the swap also reads their floating-point control
+/// fields, and loads MXCSR or the x87 control word only when the control
+/// state differs (never for status flags alone); on aarch64 it keeps FPCR
+/// in its frame the same way. Returns `transfer` of the swap that later
+/// resumes this stack.
+void* switchyard_swap(void** save, void* const* resume, void* transfer);
 /// Lays out a first frame below `top` (16-byte aligned; the frame needs at
-/// most 256 bytes) that a swap resumes into switchyard_context_main(transfer),
-/// with the caller's floating-point control state. Returns its stack pointer.
+/// most 256 bytes) that a swap resumes into switchyard_context_main(transfer).
+/// Returns its stack pointer.
 void* switchyard_prepare(void* top);
-/// What a context runs on its own stack (defined by the Environment). Never
+/// What a context runs on its own stack (defined by the Environment); its
+/// argument is the record of the context that first switched to it. Never
 /// returns: a context's end is a last swap away.
-[[noreturn]] void switchyard_context_main(void* transfer) noexcept;
+[[noreturn]] void switchyard_context_main(void* from) noexcept;
 }
 
 namespace switchyard::detail {
@@ -55,10 +61,8 @@ inline ExceptionState* thread_exception_state() noexcept {
 /// the switch touches one cache line of it.
 struct SwitchState {
   Context* current = nullptr;          // the running context
-  Context* from = nullptr;             // the context that last switched away
   ExceptionState* eh_globals = nullptr;  // this thread's C++ exception state
   bool attention = false;              // set by policy: look at the landing
-  bool busy = false;  // inside switch_to, create or destroy: a call now came from a signal handler
 };
 
 struct StackSwitch {
@@ -66,25 +70,44 @@ struct StackSwitch {
   /// `top`: its first switch enters switchyard_context_main.
   static void prepare(Context* context, void* top, std::size_t size) noexcept;
 
+  /// Stores the running context's floating-point control state in `self`,
+  /// for the swap to compare and for its own later resume. Called at the top
+  /// of a switch, ahead of the bookkeeping: reading MXCSR back right after
+  /// stmxcsr stalls, and the swap reads it only at its end. Nothing between
+  /// this and the swap may change the control state.
+  SWITCHYARD_ALWAYS_INLINE static void save_fp([[maybe_unused]] Context* self) noexcept {
+#if defined(__x86_64__)
+    asm volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(self->fp_mxcsr), "=m"(self->fp_x87));
+#endif
+  }
+
   /// Suspends `self` and runs `next`; returns when `self` is resumed. The
-  /// caller has set both states. Returns state.attention. No object with a
-  /// destructor lives in this frame, so an exception the caller raises after
-  /// a landing needs no cleanup pad here.
+  /// caller has set self's state (not running) and called save_fp(self);
+  /// `next` marks itself running when it lands. Returns
+  /// state.attention. No object with a destructor lives in this frame, so an
+  /// exception the caller raises after a landing needs no cleanup pad here.
   SWITCHYARD_ALWAYS_INLINE static bool jump(SwitchState& state, Context* self, Context* next) {
-    state.from = self;
     state.current = next;
-    ExceptionState* eh = state.eh_globals;
-    self->eh = *eh;
+    if (SWITCHYARD_UNLIKELY(!state.eh_globals->empty())) park_exceptions(self, state.eh_globals);
     before_leave(self, next, &self->asan_fake_stack);
-    switchyard_swap(&self->sp, next->sp, &state);
-    state.busy = false;
-    *eh = self->eh;
-    after_land(state, self);
+    auto* from = static_cast<Context*>(switchyard_swap(&self->sp, &next->sp, self));
+    self->state = ContextState::running;
+    // eh_globals is read again, not kept across the swap: one register fewer
+    // to save in an out-of-line caller (the C API, <wasix/context.h>).
+    if (SWITCHYARD_UNLIKELY(!self->eh.empty())) unpark_exceptions(self, state.eh_globals);
+    after_land(from, self);
     return SWITCHYARD_UNLIKELY(state.attention);
   }
 
-  /// First landing on a context's own stack, in switchyard_context_main.
-  static void land_first(SwitchState& state, Context* self) noexcept;
+  /// A context leaving inside a catch block or during unwinding keeps the
+  /// thread's exception state in its record; the thread's is emptied for the
+  /// context that lands (see ExceptionState).
+  SWITCHYARD_COLD static void park_exceptions(Context* self, ExceptionState* eh) noexcept;
+  SWITCHYARD_COLD static void unpark_exceptions(Context* self, ExceptionState* eh) noexcept;
+
+  /// First landing on a context's own stack, in switchyard_context_main;
+  /// `from` is the context that switched to it.
+  static void land_first(SwitchState& state, Context* self, Context* from) noexcept;
   /// The last leave of a context that ended: runs `next`, never returns. The
   /// caller has set next's state and state.attention so that the lander
   /// reaps `self` (its stack is released there, off this stack).
@@ -107,10 +130,10 @@ struct StackSwitch {
   }
   /// ASan reports the bounds of the stack we came from; record them, since
   /// main's bounds are only learned this way.
-  SWITCHYARD_ALWAYS_INLINE static void after_land([[maybe_unused]] SwitchState& state,
+  SWITCHYARD_ALWAYS_INLINE static void after_land([[maybe_unused]] Context* from,
                                                   [[maybe_unused]] Context* self) noexcept {
 #if defined(SWITCHYARD_ASAN)
-    __sanitizer_finish_switch_fiber(self->asan_fake_stack, &state.from->asan_bottom, &state.from->asan_size);
+    __sanitizer_finish_switch_fiber(self->asan_fake_stack, &from->asan_bottom, &from->asan_size);
 #endif
   }
 };
