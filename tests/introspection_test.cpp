@@ -72,3 +72,40 @@ TEST_CASE("a context sees itself running and its destroyer awaiting destroy whil
     CHECK(env.state(0) == sy::ContextState::running);
   });
 }
+
+TEST_CASE("while create constructs the entry, the creating context reads as running") {
+  // create marks its caller busy (so that a signal handler calling in is
+  // caught) through the record's state; introspection must not see that.
+  test::run([](sy::Environment& env) {
+    struct Probe {
+      sy::Environment* env;
+      std::vector<std::optional<sy::ContextState>>* seen;
+      Probe(sy::Environment* e, std::vector<std::optional<sy::ContextState>>* s) : env(e), seen(s) {}
+      Probe(const Probe& other) : env(other.env), seen(other.seen) {
+        seen->push_back(env->state(env->active()));
+        seen->push_back(env->contexts().front().state);
+      }
+      void operator()() const {}
+    };
+    std::vector<std::optional<sy::ContextState>> seen;
+    const Probe probe(&env, &seen);
+    sy::ContextId in_main = env.create(probe);  // copies the probe inside create
+    REQUIRE(seen.size() == 2);
+    CHECK(seen[0] == sy::ContextState::running);
+    CHECK(seen[1] == sy::ContextState::running);
+    // And from a context: its own state, while it creates another.
+    seen.clear();
+    sy::ContextId creator = env.create([&env, &probe] {
+      sy::ContextId inner = env.create(probe);
+      env.destroy(inner);
+      sy::switch_to(0);
+    });
+    env.switch_to(creator);
+    REQUIRE(seen.size() == 2);
+    CHECK(seen[0] == sy::ContextState::running);
+    CHECK(env.state(creator) == sy::ContextState::suspended);
+    CHECK(env.state(0) == sy::ContextState::running);
+    env.destroy(creator);
+    env.destroy(in_main);
+  });
+}

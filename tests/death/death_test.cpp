@@ -157,3 +157,21 @@ TEST_CASE("switch_to from a signal handler that interrupted a switch aborts nami
         std::string::npos);
   CHECK(child.stderr_text.find("not reached") == std::string::npos);
 }
+
+TEST_CASE("switch_to from a signal handler that interrupted a create aborts naming the context" * test::forks) {
+  test::ChildResult child = test::run_in_child([] {
+    auto logger = std::make_shared<spdlog::logger>("switchyard", std::make_shared<RaisingSink>());
+    logger->set_level(spdlog::level::off);
+    sy::set_logger(logger);
+    sy::run_main([&] {
+      std::signal(SIGUSR1, switch_from_handler);
+      logger->set_level(spdlog::level::trace);
+      sy::create([] {});  // logs "create context 1" at trace, inside create: the signal arrives there
+      std::fputs("not reached\n", stderr);
+    });
+  });
+  CHECK(child.signal == SIGABRT);
+  CHECK(child.stderr_text.find("switch_to called in context 0 while a switch_to, create or destroy") !=
+        std::string::npos);
+  CHECK(child.stderr_text.find("not reached") == std::string::npos);
+}

@@ -7,13 +7,13 @@
 // or policy: who runs next and where a failure goes are the Environment's.
 //
 // Protocol: the switching side stores its floating-point control state in
-// its record (save_fp, x86-64), records the target in `current`, saves its
-// C++ exception state into its record and calls switchyard_swap, which
-// stores its stack pointer in its record (the unblocker) and resumes the
-// target's. The swap returns, on the landing side, the record of the context
-// that switched to it. The landing side restores its own exception state and
-// tells the caller whether `attention` is set (a dead context to reap, a
-// cancellation or a failure to deliver).
+// its record (save_fp, x86-64), marks itself suspended, records the target
+// in `current`, parks its C++ exception state in its record if it has any,
+// and calls switchyard_swap, which stores its stack pointer in its record
+// (the unblocker), resumes the target's and returns there the record of the
+// context that switched. The landing side marks itself running, takes back
+// its parked exception state and tells the caller whether `attention` is set
+// (a dead context to reap, a cancellation or a failure to deliver).
 #pragma once
 
 #include "switchyard/config.hpp"
@@ -109,8 +109,8 @@ struct StackSwitch {
   /// `from` is the context that switched to it.
   static void land_first(SwitchState& state, Context* self, Context* from) noexcept;
   /// The last leave of a context that ended: runs `next`, never returns. The
-  /// caller has set next's state and state.attention so that the lander
-  /// reaps `self` (its stack is released there, off this stack).
+  /// caller has set state.attention so that the lander reaps `self` (its
+  /// stack is released there, off this stack).
   [[noreturn]] static void exit_to(SwitchState& state, Context* self, Context* next) noexcept;
 
   /// Sanitizer bookkeeping for the main context, and for a context whose
