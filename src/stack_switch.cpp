@@ -21,7 +21,7 @@ void StackSwitch::prepare(Context* context, void* top, std::size_t size) noexcep
 #if defined(SWITCHYARD_TSAN)
   context->tsan_fiber = __tsan_create_fiber(0);
 #endif
-  context->sp = switchyard_prepare(top);
+  switchyard_prepare(&context->sp, top);
   save_fp(context);  // a context starts with its creator's control state
 }
 

@@ -14,11 +14,12 @@
  *   trap enables); the sticky status flags live in FPSR, which is not part of
  *   it and is never touched. FPCR is written only when it differs.
  *
- * void *switchyard_prepare(void *top)
+ * void switchyard_prepare(void **record, void *top)
  *   Lays out a frame below `top` (at least 192 bytes of room) that
  *   switchyard_swap resumes into switchyard_trampoline, which calls
- *   switchyard_context_main(transfer) and never returns. The frame carries
- *   the caller's FPCR, so a context starts with its creator's control state.
+ *   switchyard_context_main(transfer) and never returns, and stores its
+ *   stack pointer in *record. The frame carries the caller's FPCR, so a
+ *   context starts with its creator's control state.
  *
  * Frame, from the saved stack pointer upward (176 bytes, 16-byte aligned):
  *   0: x19 x20  16: x21 x22  32: x23 x24  48: x25 x26  64: x27 x28
@@ -79,7 +80,8 @@ switchyard_swap:
         .p2align 4
 switchyard_prepare:
         .cfi_startproc
-        and     x0, x0, #~15            /* 16-byte aligned top */
+        mov     x12, x0                 /* the record */
+        and     x0, x1, #~15            /* 16-byte aligned top */
         sub     x0, x0, #192            /* frame (176) + 16 spare above it */
         mov     x9, #0
         mov     x10, #0
@@ -97,6 +99,7 @@ switchyard_prepare:
         mrs     x11, fpcr               /* the creator's control state */
         stp     x11, x9, [x0, #160]
         stp     x9, x10, [x0, #176]
+        str     x0, [x12]               /* record->sp */
         ret
         .cfi_endproc
         .size   switchyard_prepare, .-switchyard_prepare

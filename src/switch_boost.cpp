@@ -62,9 +62,9 @@ extern "C" __attribute__((visibility("hidden"))) void* switchyard_swap(void** sa
   return result;
 }
 
-extern "C" __attribute__((visibility("hidden"))) void* switchyard_prepare(void* top) {
+extern "C" __attribute__((visibility("hidden"))) void switchyard_prepare(void** record, void* top) {
   // make_fcontext needs a size only to find the bottom on some platforms;
   // the frame it builds is small, and the caller leaves room below `top`.
   constexpr std::size_t frame_room = 4096;
-  return bctx::make_fcontext(top, frame_room, trampoline);
+  *record = bctx::make_fcontext(top, frame_room, trampoline);
 }

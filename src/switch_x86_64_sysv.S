@@ -1,14 +1,19 @@
 /* The native stack switch for x86-64, System V psABI (Linux).
  *
  * void *switchyard_swap(void **save, void *const *resume, void *transfer)
- *   `save` and `resume` point at the first field (the saved stack pointer)
- *   of two context records (struct Context, include/switchyard/detail/
- *   context.hpp): the one leaving and the one to resume. Suspends the
- *   running stack: pushes what the psABI makes callee-saved (rbx, rbp,
- *   r12-r15) under the return address its call pushed and stores the stack
- *   pointer in *save; then loads *resume (stored by an earlier swap, or made
- *   by switchyard_prepare) and pops the same frame there. Returns `transfer`
- *   on the resumed side.
+ *   `save` and `resume` point at two context records (struct Context,
+ *   include/switchyard/detail/context.hpp; `sp` is their first field): the
+ *   one leaving and the one to resume. Suspends the running code: stores
+ *   what the psABI makes callee-saved (rbx, rbp, r12-r15), a copy of its
+ *   return address (the resume address) and its stack pointer (at that
+ *   return address) in the leaving record. Then loads the same from the
+ *   resumed record and continues there, as the return of the swap that
+ *   suspended it. Returns `transfer` on the resumed side.
+ *
+ *   The suspended state lives in the record's first cache line, not on the
+ *   stack: resuming a cold context reads that line (and the next, with the
+ *   control state) at addresses known at once, instead of reading the
+ *   record to learn where on the stack the registers are.
  *
  *   Each side of a switch is a normal call that later returns: with `ret`
  *   when both sides called from the same site (then the return predictor is
@@ -18,27 +23,27 @@
  *
  *   Floating-point control state (the control bits of MXCSR and the x87
  *   control word; MXCSR's status flags, bits 0-5, are caller-saved and not
- *   part of it) lives in the records, at the offsets below. The caller
- *   stores the leaving side's (StackSwitch::save_fp) before the call, as
- *   early as it can: a load right after stmxcsr waits for it, so the store
- *   is made well ahead and this code only reads it back. A resume loads
- *   MXCSR or the x87 control word only when the control state differs, and
- *   then keeps the current status flags: two stacks whose sticky flags
- *   differ switch as fast as two whose flags match (ldmxcsr with a changed
- *   value costs about 70 ns on some CPUs).
+ *   part of it) lives in the records too. The caller stores the leaving
+ *   side's (StackSwitch::save_fp) at the top of its switch: a load right
+ *   after stmxcsr waits for it, so the store is made well ahead and this
+ *   code only reads it back, at its end. A resume loads MXCSR or the x87
+ *   control word only when the control state differs, and then keeps the
+ *   current status flags: two contexts whose sticky flags differ switch as
+ *   fast as two whose flags match (ldmxcsr with a changed value costs about
+ *   70 ns on some CPUs).
  *
- * void *switchyard_prepare(void *top)
- *   Lays out a frame below `top` (16-byte aligned, at least 80 bytes of
- *   room) that switchyard_swap resumes into switchyard_trampoline, which
- *   calls switchyard_context_main(transfer) and never returns. Returns the
- *   stack pointer to store in the new context's record. (Its control state
- *   is the creator's: StackSwitch::prepare stores it in the record.)
- *
- * Frame, from the saved stack pointer upward:
- *   0: r15  8: r14  16: r13  24: r12  32: rbx  40: rbp  48: return address
+ * void switchyard_prepare(void **record, void *top)
+ *   Makes the record resumable on the stack that ends at `top`: the first
+ *   swap to it enters switchyard_trampoline with the stack pointer 16-byte
+ *   aligned below `top` (at most 32 bytes below), which calls
+ *   switchyard_context_main(transfer) and never returns. Writes nothing to
+ *   the stack.
  */
-        .set    RECORD_FP_MXCSR, 8      /* uint32_t Context::fp_mxcsr */
-        .set    RECORD_FP_X87, 56       /* uint16_t Context::fp_x87 */
+        .set    RECORD_SP, 0
+        .set    RECORD_SAVED, 8         /* rbx rbp r12 r13 r14 r15 */
+        .set    RECORD_RESUME, 56
+        .set    RECORD_FP_MXCSR, 64     /* uint32_t Context::fp_mxcsr */
+        .set    RECORD_FP_X87, 68       /* uint16_t Context::fp_x87 */
         .set    MXCSR_CONTROL, 0xffc0   /* DAZ is bit 6; flags are bits 0-5 */
         .set    MXCSR_FLAGS, 0x3f
 
@@ -50,31 +55,33 @@
         .p2align 4
 switchyard_swap:
         .cfi_startproc
-        pushq   %rbp                    /* callee-saved registers */
-        pushq   %rbx
-        pushq   %r12
-        pushq   %r13
-        pushq   %r14
-        pushq   %r15
-        movq    %rsp, (%rdi)            /* *save = this stack's resume point */
-        movq    %rsp, %r8               /* the suspended frame, read below */
+        movq    (%rsp), %r9             /* our resume address: the return address */
+        movq    %rbx, RECORD_SAVED+0(%rdi)
+        movq    %rbp, RECORD_SAVED+8(%rdi)
+        movq    %r12, RECORD_SAVED+16(%rdi)
+        movq    %r13, RECORD_SAVED+24(%rdi)
+        movq    %r14, RECORD_SAVED+32(%rdi)
+        movq    %r15, RECORD_SAVED+40(%rdi)
+        movq    %r9, RECORD_RESUME(%rdi)
+        movq    %rsp, RECORD_SP(%rdi)   /* at the return address */
 
-        movq    (%rsi), %rsp            /* now on the resumed stack */
+        movq    RECORD_SP(%rsi), %rsp   /* now on the resumed stack */
+        movq    RECORD_SAVED+0(%rsi), %rbx
+        movq    RECORD_SAVED+8(%rsi), %rbp
+        movq    RECORD_SAVED+16(%rsi), %r12
+        movq    RECORD_SAVED+24(%rsi), %r13
+        movq    RECORD_SAVED+32(%rsi), %r14
+        movq    RECORD_SAVED+40(%rsi), %r15
+        movq    RECORD_RESUME(%rsi), %r8
         movq    %rdx, %rax              /* the resumed side returns `transfer` */
         movzwl  RECORD_FP_X87(%rdi), %ecx  /* x87 control word: load only if it differs */
         cmpw    RECORD_FP_X87(%rsi), %cx
         jne     .Lload_fpcw
 .Lfpcw_done:
-        popq    %r15
-        popq    %r14
-        popq    %r13
-        popq    %r12
-        popq    %rbx
-        popq    %rbp
         movl    RECORD_FP_MXCSR(%rdi), %ecx  /* the current MXCSR, stored by the caller */
-        movl    RECORD_FP_MXCSR(%rsi), %esi  /* the resumed side's */
-        xorl    %ecx, %esi
-        testl   $MXCSR_CONTROL, %esi    /* control bits differ? */
+        movl    RECORD_FP_MXCSR(%rsi), %edx  /* the resumed side's */
+        xorl    %ecx, %edx
+        testl   $MXCSR_CONTROL, %edx    /* control bits differ? */
         jnz     .Lload_mxcsr
 .Lreturn:
         /* Return to the resumed side. When it was suspended from the same
@@ -83,20 +90,19 @@ switchyard_swap:
            be mispredicted every time, while an indirect jump is predicted
            from the branch history (Boost.Context always jumps; its ret-less
            switch leaves out-of-line callers' returns mispredicted instead). */
-        movq    (%rsp), %r9             /* the resumed side's return address */
-        cmpq    48(%r8), %r9            /* ours */
+        cmpq    %r9, %r8
         jne     .Ljump
-        ret
+        ret                             /* to the same address, read from its stack */
 .Ljump:
-        addq    $8, %rsp
-        jmp     *%r9
+        addq    $8, %rsp                /* as its ret would */
+        jmp     *%r8                    /* the copy in its record: no wait for the stack line */
 
 .Lload_mxcsr:                           /* saved control bits, current flags */
-        xorl    %ecx, %esi              /* the resumed side's MXCSR again */
-        andl    $MXCSR_CONTROL, %esi
+        xorl    %ecx, %edx              /* the resumed side's MXCSR again */
+        andl    $MXCSR_CONTROL, %edx
         andl    $MXCSR_FLAGS, %ecx
-        orl     %ecx, %esi
-        movl    %esi, -16(%rsp)         /* below the return address: dead frame */
+        orl     %ecx, %edx
+        movl    %edx, -16(%rsp)         /* below the resumed side's return address: dead frame */
         ldmxcsr -16(%rsp)
         jmp     .Lreturn
 .Lload_fpcw:
@@ -111,20 +117,19 @@ switchyard_swap:
         .p2align 4
 switchyard_prepare:
         .cfi_startproc
-        movq    %rdi, %rax
-        andq    $-16, %rax              /* 16-byte aligned top */
-        subq    $72, %rax               /* frame (56) + 16 above the return address:
-                                           the trampoline runs with rsp % 16 == 0 */
-        movq    $0, 0(%rax)             /* r15 */
-        movq    $0, 8(%rax)             /* r14 */
-        movq    $0, 16(%rax)            /* r13 */
-        movq    $0, 24(%rax)            /* r12 */
-        movq    $0, 32(%rax)            /* rbx */
-        movq    $0, 40(%rax)            /* rbp: ends the frame-pointer chain */
-        leaq    switchyard_trampoline(%rip), %rdx
-        movq    %rdx, 48(%rax)          /* return address: the trampoline */
-        movq    $0, 56(%rax)
-        movq    $0, 64(%rax)
+        andq    $-16, %rsi              /* 16-byte aligned top */
+        subq    $24, %rsi               /* a return address slot (never read: the first
+                                           resume jumps), then rsp % 16 == 0 as after a return */
+        movq    %rsi, RECORD_SP(%rdi)
+        xorl    %eax, %eax
+        movq    %rax, RECORD_SAVED+0(%rdi)
+        movq    %rax, RECORD_SAVED+8(%rdi)   /* rbp = 0 ends the frame-pointer chain */
+        movq    %rax, RECORD_SAVED+16(%rdi)
+        movq    %rax, RECORD_SAVED+24(%rdi)
+        movq    %rax, RECORD_SAVED+32(%rdi)
+        movq    %rax, RECORD_SAVED+40(%rdi)
+        leaq    switchyard_trampoline(%rip), %rax
+        movq    %rax, RECORD_RESUME(%rdi)
         ret
         .cfi_endproc
         .size   switchyard_prepare, .-switchyard_prepare

@@ -40,40 +40,51 @@ struct ExceptionState {
 };
 
 /// The record of a context. A context with a stack of its own keeps it in
-/// its stack's mapping, right above the usable bytes (see StackPool), so
-/// that switching to a cold context touches its table slot, the first cache
-/// line of this record and the stack line it was suspended on. The main
-/// context's record is a member of its Environment.
+/// its stack's mapping, right above the usable bytes (see StackPool). The
+/// main context's record is a member of its Environment.
 ///
-/// Hot first line: everything switch_to reads or writes.
+/// The first two cache lines (an aligned 128-byte pair, which CPUs tend to
+/// fetch together) are everything a switch reads or writes. Resuming a cold
+/// context reads its table slot and these two lines, at addresses known at
+/// once: the native x86-64 switch keeps the suspended registers and the
+/// resume address here, not on the stack, so it never waits for the record
+/// to learn where the stack line is.
 struct alignas(64) Context {
   explicit Context(ContextId id) noexcept : id(id) {}
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
 
+  // First line: the suspended machine state.
   /// The unblocker: the stack pointer saved by the switch while the context
-  /// is suspended (created contexts: a frame that enters the trampoline).
+  /// is suspended (x86-64: where it resumes, past its return address; the
+  /// other switches: their frame on the stack).
   void* sp = nullptr;
+  /// x86-64 native switch: rbx, rbp, r12-r15 and the resume address
+  /// (src/switch_x86_64_sysv.S); unused by the other switches.
+  void* saved[6] = {};
+  void* resume = nullptr;
+
+  // Second line: what a switch checks.
   /// Floating-point control state as of the last leave (x86-64: MXCSR,
   /// status flags included but never restored, and the x87 control word),
   /// stored by StackSwitch::save_fp ahead of the swap, which reads both
-  /// records' at these offsets. aarch64 keeps FPCR in the swap's frame.
+  /// records'. aarch64 keeps FPCR in its frame.
   std::uint32_t fp_mxcsr = 0;
+  std::uint16_t fp_x87 = 0;
   /// Set by the context itself when it lands, so that between the switcher's
   /// leave and the landing no context reads as running.
   ContextState state = ContextState::created;
-  bool canceled = false;        // destroy() has started on this context
+  bool canceled = false;  // destroy() has started on this context
   ExceptionState eh;
   ContextId id;
   // Creation order list, for teardown (newest first) and introspection.
   Context* older = nullptr;
   Context* newer = nullptr;
-  std::uint16_t fp_x87 = 0;     // see fp_mxcsr
   bool cancel_pending = false;  // ContextCanceled not yet raised on landing
   bool cancel_defused = false;  // ContextCanceled::defuse() was called
   bool foreign = false;         // C frames: never unwound, released by destroy
 
-  // Second line: entry and bookkeeping, touched at start, end and destroy.
+  // Third line on: entry and bookkeeping, touched at start, end and destroy.
   /// Runs the entry on the context's own stack; destroys the callable when
   /// it ends, normally or by unwinding.
   void (*run)(Context*) = nullptr;
@@ -102,14 +113,19 @@ struct MainContext final : Context {
 /// Bytes above a stack's usable area that hold its Context record and, when
 /// it fits, the entry callable (larger ones go to the heap, never onto the
 /// stack: a callable bigger than what is left of a small stack would be a
-/// frame that jumps the guard).
+/// frame that jumps the guard). A multiple of 128, so that the record (at
+/// the start of the area, which ends at a page boundary) starts an aligned
+/// pair of cache lines.
 /// The last `pool_meta_size` bytes belong to StackPool.
-inline constexpr std::size_t record_area_size = 512;
+inline constexpr std::size_t record_area_size = 640;
 inline constexpr std::size_t pool_meta_size = 64;
 inline constexpr std::size_t inline_entry_size = record_area_size - sizeof(Context) - pool_meta_size;
-static_assert(sizeof(Context) <= 192, "the record must leave room for inline callables");
+static_assert(record_area_size % 128 == 0);
+static_assert(sizeof(Context) <= 256, "the record must leave room for inline callables");
 // The x86-64 swap (src/switch_x86_64_sysv.S) reads these offsets.
-static_assert(offsetof(Context, sp) == 0 && offsetof(Context, fp_mxcsr) == 8 && offsetof(Context, fp_x87) == 56);
+static_assert(offsetof(Context, sp) == 0 && offsetof(Context, saved) == 8 && offsetof(Context, resume) == 56 &&
+              offsetof(Context, fp_mxcsr) == 64 && offsetof(Context, fp_x87) == 68);
+static_assert(offsetof(Context, foreign) < 128, "what a switch touches stays in the record's first two lines");
 
 /// Whether `context` (the running one) may leave by the fast path: it is
 /// running (not between a leave and a landing, nor inside create: a signal
@@ -127,7 +143,6 @@ inline constexpr ContextState running_busy = static_cast<ContextState>(0x80);
 inline ContextState reported_state(ContextState state) noexcept {
   return state == running_busy ? ContextState::running : state;
 }
-static_assert(offsetof(Context, foreign) < 64, "the hot fields share the record's first cache line");
 
 /// Installs the callable `entry` into `context`: in the record area at
 /// `slot` when it fits, else on the heap. Throws what F's constructor or

@@ -32,19 +32,20 @@ extern "C" __cxa_eh_globals* __cxa_get_globals() noexcept;
 }  // namespace __cxxabiv1
 
 extern "C" {
-/// Suspends the running stack (callee-saved registers and resume address)
-/// and stores its stack pointer in *save; resumes the stack whose pointer is
-/// *resume. `save` and `resume` are the `sp` fields of the two records
-/// (Context): on x86-64 the swap also reads their floating-point control
-/// fields, and loads MXCSR or the x87 control word only when the control
-/// state differs (never for status flags alone); on aarch64 it keeps FPCR
-/// in its frame the same way. Returns `transfer` of the swap that later
-/// resumes this stack.
+/// Suspends the running code (callee-saved registers, resume address, stack
+/// pointer) into the record whose `sp` field is `save` and resumes the one
+/// whose `sp` field is `resume`. On x86-64 the suspended state is kept in
+/// the record itself (Context::saved, Context::resume), and the swap reads
+/// both records' floating-point control fields, loading MXCSR or the x87
+/// control word only when the control state differs (never for status
+/// flags alone); aarch64 and the Boost backend keep a frame on the stack
+/// (aarch64: with FPCR, handled the same way). Returns `transfer` of the
+/// swap that later resumes this one.
 void* switchyard_swap(void** save, void* const* resume, void* transfer);
-/// Lays out a first frame below `top` (16-byte aligned; the frame needs at
-/// most 256 bytes) that a swap resumes into switchyard_context_main(transfer).
-/// Returns its stack pointer.
-void* switchyard_prepare(void* top);
+/// Makes the record whose `sp` field is `record` resumable on the stack that
+/// ends at `top` (16-byte aligned; at most 256 bytes below it are used): its
+/// first swap enters switchyard_context_main(transfer).
+void switchyard_prepare(void** record, void* top);
 /// What a context runs on its own stack (defined by the Environment); its
 /// argument is the record of the context that first switched to it. Never
 /// returns: a context's end is a last swap away.
