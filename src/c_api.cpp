@@ -14,6 +14,8 @@
 
 #include "switchyard/switchyard.hpp"
 
+#include "out_of_line_switch.hpp"
+
 namespace sy = switchyard;
 
 namespace {
@@ -168,6 +170,22 @@ sy_status sy_create(void (*entry)(void* arg), void* arg, sy_context_id* out) {
   }
 }
 
+namespace {
+// Whatever sy_switch_to's fast path left: no environment, the slow path, or
+// what the landing has to deliver.
+SWITCHYARD_NOINLINE sy_status sy_switch_to_rest(sy::Environment* env, sy::detail::OutOfLineSwitch::Result result,
+                                          sy_context_id target) {
+  try {
+    if (env == nullptr) sy::Environment::current();  // throws the error for this thread
+    sy::detail::OutOfLineSwitch::finish(*env, result, target);
+    return SY_OK;
+  } catch (...) {
+    if (foreign_unwind()) throw;  // pthread_exit / pthread_cancel pass through untouched
+    return failed("sy_switch_to", &target);
+  }
+}
+}  // namespace
+
 #if defined(SWITCHYARD_RETURN_BY_JUMP)
 // Entered through sy_switch_to in src/return_by_jump_x86_64_sysv.S.
 __attribute__((visibility("hidden"))) sy_status switchyard_sy_switch_to_body(sy_context_id target);
@@ -175,15 +193,12 @@ sy_status switchyard_sy_switch_to_body(sy_context_id target) {
 #else
 sy_status sy_switch_to(sy_context_id target) {
 #endif
-  try {
-    // The constinit TLS pointer inline; current() only for its error.
-    sy::Environment* env = sy::Environment::try_current();
-    (env != nullptr ? *env : sy::Environment::current()).switch_to(target);
-    return SY_OK;
-  } catch (...) {
-    if (foreign_unwind()) throw;  // pthread_exit / pthread_cancel pass through untouched
-    return failed("sy_switch_to", &target);
-  }
+  // The constinit TLS pointer inline; no exception handler around the fast
+  // path (see src/out_of_line_switch.hpp).
+  sy::Environment* env;
+  sy::detail::OutOfLineSwitch::Result result;
+  if (sy::detail::OutOfLineSwitch::try_fast(target, env, result)) return SY_OK;
+  return sy_switch_to_rest(env, result, target);
 }
 
 sy_status sy_destroy(sy_context_id target) {

@@ -218,6 +218,7 @@ void Environment::fatal_reentered(const char* call) const noexcept {
 }
 
 void Environment::switch_slow(ContextId target) {
+  check_current();
   check_not_busy("switch_to");
   Context* self = sw_.current;
   if (self->canceled) throw_canceled(self);

@@ -10,6 +10,8 @@
 
 #include "switchyard/switchyard.hpp"
 
+#include "out_of_line_switch.hpp"
+
 namespace sy = switchyard;
 
 namespace {
@@ -132,21 +134,23 @@ int wasix_context_create(wasix_context_id_t* context_id, void (*entrypoint)(void
   }
 }
 
-#if defined(SWITCHYARD_RETURN_BY_JUMP)
-// Entered through wasix_context_switch in src/return_by_jump_x86_64_sysv.S.
-__attribute__((visibility("hidden"))) int switchyard_wasix_context_switch_body(wasix_context_id_t target_context_id);
-int switchyard_wasix_context_switch_body(wasix_context_id_t target_context_id) {
-#else
-int wasix_context_switch(wasix_context_id_t target_context_id) {
-#endif
+namespace {
+// Whatever wasix_context_switch's fast path left: no environment yet (made
+// here), the slow path, or what the landing has to deliver.
+SWITCHYARD_NOINLINE int wasix_switch_rest(sy::Environment* env, sy::detail::OutOfLineSwitch::Result result,
+                                    wasix_context_id_t target_context_id) {
   sy::ContextId returned;
   try {
-    sy::Environment* env = environment();
     if (env == nullptr) {
-      // After the release at thread exit only main is left, and it is active.
-      return target_context_id == sy::main_context_id ? 0 : error_with(EINVAL);
+      env = environment();
+      if (env == nullptr) {
+        // After the release at thread exit only main is left, and it is active.
+        return target_context_id == sy::main_context_id ? 0 : error_with(EINVAL);
+      }
+      env->switch_to(target_context_id);
+    } else {
+      sy::detail::OutOfLineSwitch::finish(*env, result, target_context_id);
     }
-    env->switch_to(target_context_id);
     return 0;
   } catch (const sy::EntrypointReturned& e) {
     // In an environment an embedder runs, the embedder decides (the host
@@ -158,6 +162,23 @@ int wasix_context_switch(wasix_context_id_t target_context_id) {
   }
   // Outside the handler, so that no exception is in flight during exit().
   exit_entrypoint_returned(returned);
+}
+}  // namespace
+
+#if defined(SWITCHYARD_RETURN_BY_JUMP)
+// Entered through wasix_context_switch in src/return_by_jump_x86_64_sysv.S.
+__attribute__((visibility("hidden"))) int switchyard_wasix_context_switch_body(wasix_context_id_t target_context_id);
+int switchyard_wasix_context_switch_body(wasix_context_id_t target_context_id) {
+#else
+int wasix_context_switch(wasix_context_id_t target_context_id) {
+#endif
+  // The thread's environment when it runs one (the implicit environment is
+  // made in wasix_switch_rest); no exception handler around the fast path (see
+  // src/out_of_line_switch.hpp).
+  sy::Environment* env;
+  sy::detail::OutOfLineSwitch::Result result;
+  if (sy::detail::OutOfLineSwitch::try_fast(target_context_id, env, result)) return 0;
+  return wasix_switch_rest(env, result, target_context_id);
 }
 
 int wasix_context_destroy(wasix_context_id_t context_id) {

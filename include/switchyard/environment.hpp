@@ -32,6 +32,7 @@ namespace detail {
 extern thread_local constinit Environment* tls_current;
 struct StackSwitch;
 class MainScope;
+struct OutOfLineSwitch;  // src/out_of_line_switch.hpp: the C API and <wasix/context.h>
 SWITCHYARD_COLD [[noreturn]] void throw_not_current(const Environment* environment);
 SWITCHYARD_COLD void log_switch(spdlog::logger* log, ContextId from, ContextId to) noexcept;
 /// Chains a std::terminate handler (once per process) that names the
@@ -135,6 +136,7 @@ class Environment {
 
  private:
   friend void ::switchyard_context_main(void*) noexcept;
+  friend struct detail::OutOfLineSwitch;
   friend class detail::MainScope;
   friend class ContextCanceled;
   friend void detail::throw_not_current(const Environment*);
@@ -176,6 +178,12 @@ class Environment {
   enum class Outcome { returned, canceled, failed };
   detail::Context* finish(detail::Context* self, Outcome outcome, std::exception_ptr failure) noexcept;
   SWITCHYARD_NOINLINE void switch_slow(ContextId target);
+  /// switch_to's fast path, without exceptions (so that the out-of-line
+  /// entry points need no handler around it): `done` when it switched and
+  /// this context landed again; `attention` when the landing still needs
+  /// on_attention(); `slow` when it did nothing and switch_slow decides.
+  enum class Fast { done, attention, slow };
+  SWITCHYARD_ALWAYS_INLINE Fast switch_fast(ContextId target) noexcept;
   SWITCHYARD_COLD void on_attention();
   SWITCHYARD_COLD [[noreturn]] void throw_canceled(detail::Context* self);
   ContextCanceled cancellation_of(detail::Context* self) noexcept;
@@ -261,8 +269,8 @@ namespace switchyard {
 // The fast path, inline on purpose: the switch itself is a call to
 // switchyard_swap, and everything around it (the ID lookup, the checks, the
 // exception-state swap) is a handful of instructions in the caller.
-SWITCHYARD_ALWAYS_INLINE void Environment::switch_to(ContextId target) {
-  check_current();
+SWITCHYARD_ALWAYS_INLINE Environment::Fast Environment::switch_fast(ContextId target) noexcept {
+  if (SWITCHYARD_UNLIKELY(detail::tls_current != this)) return Fast::slow;  // wrong thread
   detail::Context* self = sw_.current;
   detail::StackSwitch::save_fp(self);  // first: the swap reads it back last
   // Main needs no lookup: its record is ours (contexts mostly switch back to
@@ -271,8 +279,7 @@ SWITCHYARD_ALWAYS_INLINE void Environment::switch_to(ContextId target) {
   detail::Context* next = target == main_context_id ? &main_ : table_.find(target);
   // created and suspended are the two states a switch may resume.
   if (SWITCHYARD_UNLIKELY(next == nullptr || next->state > ContextState::suspended || !detail::leave_ready(self))) {
-    switch_slow(target);
-    return;
+    return Fast::slow;
   }
   ++counters_.switches;
   // Until `next` lands and marks itself running, no context reads as
@@ -281,7 +288,19 @@ SWITCHYARD_ALWAYS_INLINE void Environment::switch_to(ContextId target) {
 #if !defined(SWITCHYARD_NO_LOGGING)
   if (SWITCHYARD_UNLIKELY(log_->should_log(spdlog::level::trace))) detail::log_switch(log_, self->id, next->id);
 #endif
-  if (detail::StackSwitch::jump(sw_, self, next)) on_attention();
+  return detail::StackSwitch::jump(sw_, self, next) ? Fast::attention : Fast::done;
+}
+
+SWITCHYARD_ALWAYS_INLINE void Environment::switch_to(ContextId target) {
+  const Fast result = switch_fast(target);
+  if (SWITCHYARD_LIKELY(result == Fast::done)) return;
+  if (result == Fast::attention) {
+    // Landed: the thread's current environment is this one (not kept
+    // across the swap: one register fewer for the caller).
+    detail::tls_current->on_attention();
+  } else {
+    switch_slow(target);
+  }
 }
 
 inline void switch_to(ContextId target) { Environment::current().switch_to(target); }
