@@ -140,6 +140,10 @@ void gnu_pth_round_trip(Loop& loop) {
 
 SY_BENCHMARK("switch/c_api", c_api_round_trip);
 SY_BENCHMARK("switch/wasix", wasix_round_trip)->UseRealTime();
+// The same, timed as CPU time of the process (the program's thread; the
+// benchmark thread only waits in join): comparable with the CPU time of the
+// inline switch_to, where wall time also counts the VM's steal time.
+SY_BENCHMARK_TIMED("switch/wasix_cpu", wasix_round_trip)->MeasureProcessCPUTime();
 SY_BENCHMARK("switch_fp_mismatch/switchyard", switchyard_fp_mismatch);
 SY_BENCHMARK("switch_fp_mismatch/boost_context_fiber", boost_context_fp_mismatch);
 SY_BENCHMARK("switch/gnu_pth", gnu_pth_round_trip);
