@@ -56,8 +56,8 @@ struct alignas(64) Context {
 
   // First line: the suspended machine state.
   /// The unblocker: the stack pointer saved by the switch while the context
-  /// is suspended (x86-64: where it resumes, past its return address; the
-  /// other switches: their frame on the stack).
+  /// is suspended (x86-64: at its return address, which `resume` copies;
+  /// the other switches: their frame on the stack).
   void* sp = nullptr;
   /// x86-64 native switch: rbx, rbp, r12-r15 and the resume address
   /// (src/switch_x86_64_sysv.S); unused by the other switches.

@@ -40,7 +40,8 @@ extern "C" {
 /// control word only when the control state differs (never for status
 /// flags alone); aarch64 and the Boost backend keep a frame on the stack
 /// (aarch64: with FPCR, handled the same way). Returns `transfer` of the
-/// swap that later resumes this one.
+/// swap that later resumes this one (the switch passes the switcher's
+/// record).
 void* switchyard_swap(void** save, void* const* resume, void* transfer);
 /// Makes the record whose `sp` field is `record` resumable on the stack that
 /// ends at `top` (16-byte aligned; at most 256 bytes below it are used): its
