@@ -22,15 +22,9 @@ struct OutOfLineSwitch {
     result = env->switch_fast(target);
     return SWITCHYARD_LIKELY(result == Result::done);
   }
-  /// The rest of switch_to after a fast path that was not done. May throw
-  /// what switch_to throws.
-  static void finish(Environment& env, Result result, ContextId target) {
-    if (result == Result::attention) {
-      env.on_attention();
-    } else {
-      env.switch_slow(target);
-    }
-  }
+  /// The rest of switch_to after a fast path that was not done
+  /// (Environment::switch_rest). May throw what switch_to throws.
+  static void finish(Environment& env, Result result, ContextId target) { env.switch_rest(result, target); }
 };
 
 }  // namespace switchyard::detail

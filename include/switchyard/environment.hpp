@@ -184,6 +184,18 @@ class Environment {
   /// on_attention(); `slow` when it did nothing and switch_slow decides.
   enum class Fast { done, attention, slow };
   SWITCHYARD_ALWAYS_INLINE Fast switch_fast(ContextId target) noexcept;
+  /// The rest of switch_to after a fast path that was not done: deliver
+  /// what the landing needs, or take the slow path. May throw what
+  /// switch_to throws.
+  SWITCHYARD_ALWAYS_INLINE void switch_rest(Fast result, ContextId target) {
+    if (result == Fast::attention) {
+      // Landed: the thread's current environment is this one (read again,
+      // not kept across the swap: one register fewer for the caller).
+      detail::tls_current->on_attention();
+    } else {
+      switch_slow(target);
+    }
+  }
   SWITCHYARD_COLD void on_attention();
   SWITCHYARD_COLD [[noreturn]] void throw_canceled(detail::Context* self);
   ContextCanceled cancellation_of(detail::Context* self) noexcept;
@@ -294,13 +306,7 @@ SWITCHYARD_ALWAYS_INLINE Environment::Fast Environment::switch_fast(ContextId ta
 SWITCHYARD_ALWAYS_INLINE void Environment::switch_to(ContextId target) {
   const Fast result = switch_fast(target);
   if (SWITCHYARD_LIKELY(result == Fast::done)) return;
-  if (result == Fast::attention) {
-    // Landed: the thread's current environment is this one (not kept
-    // across the swap: one register fewer for the caller).
-    detail::tls_current->on_attention();
-  } else {
-    switch_slow(target);
-  }
+  switch_rest(result, target);
 }
 
 inline void switch_to(ContextId target) { Environment::current().switch_to(target); }
