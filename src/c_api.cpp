@@ -171,13 +171,16 @@ sy_status sy_create(void (*entry)(void* arg), void* arg, sy_context_id* out) {
 }
 
 namespace {
-// Whatever sy_switch_to's fast path left: no environment, the slow path, or
-// what the landing has to deliver.
-SWITCHYARD_NOINLINE sy_status sy_switch_to_rest(sy::Environment* env, sy::detail::OutOfLineSwitch::Result result,
-                                          sy_context_id target) {
+// Whatever sy_switch_to's fast path left: the whole switch_to (no
+// environment, or the slow path), or what the landing has to deliver.
+// `target` names the call in error messages.
+SWITCHYARD_NOINLINE sy_status sy_switch_to_rest(bool landed, sy_context_id target) {
   try {
-    if (env == nullptr) sy::Environment::current();  // throws the error for this thread
-    sy::detail::OutOfLineSwitch::finish(*env, result, target);
+    if (landed) {
+      sy::detail::OutOfLineSwitch::attend();
+    } else {
+      sy::Environment::current().switch_to(target);
+    }
     return SY_OK;
   } catch (...) {
     if (foreign_unwind()) throw;  // pthread_exit / pthread_cancel pass through untouched
@@ -194,11 +197,15 @@ sy_status switchyard_sy_switch_to_body(sy_context_id target) {
 sy_status sy_switch_to(sy_context_id target) {
 #endif
   // The constinit TLS pointer inline; no exception handler around the fast
-  // path (see src/out_of_line_switch.hpp).
-  sy::Environment* env;
-  sy::detail::OutOfLineSwitch::Result result;
-  if (sy::detail::OutOfLineSwitch::try_fast(target, env, result)) return SY_OK;
-  return sy_switch_to_rest(env, result, target);
+  // path (see src/out_of_line_switch.hpp). The target is needed after a
+  // landing only for an error message: kept in this frame, not in a
+  // callee-saved register that every switch would save and restore.
+  volatile sy_context_id named = target;
+  using Result = sy::detail::OutOfLineSwitch::Result;
+  const Result result = sy::detail::OutOfLineSwitch::try_fast(target);
+  if (SWITCHYARD_LIKELY(result == Result::done)) return SY_OK;
+  if (result == Result::attention) return sy_switch_to_rest(true, named);
+  return sy_switch_to_rest(false, target);
 }
 
 sy_status sy_destroy(sy_context_id target) {

@@ -95,13 +95,6 @@ void install_terminate_handler() noexcept {
   std::call_once(once, [] { previous_terminate = std::set_terminate(on_terminate); });
 }
 
-void log_switch(spdlog::logger* log, ContextId from, ContextId to) noexcept {
-  try {
-    log->trace("switch {} -> {}", from, to);
-  } catch (...) {
-  }
-}
-
 }  // namespace detail
 
 const char* to_string(ContextState state) noexcept {
@@ -236,6 +229,14 @@ void Environment::switch_slow(ContextId target) {
               "switch_to " + std::to_string(target) + ": " + detail::describe(next) + ", expected suspended");
 }
 
+bool Environment::switch_careful(Context* self, Context* next) noexcept {
+  try {
+    log_->trace("switch {} -> {}", self->id, next->id);
+  } catch (...) {
+  }
+  return StackSwitch::jump(sw_, self, next);
+}
+
 void Environment::throw_canceled(Context* self) {
   log_->debug("context {}: raising ContextCanceled", self->id);
   throw cancellation_of(self);
@@ -248,15 +249,17 @@ ContextCanceled Environment::cancellation_of(Context* self) noexcept {
   return ContextCanceled(self->id, serial_, static_cast<ContextCanceled::Token*>(self->cancel_token));
 }
 
-// Reached after a landing when sw_.attention is set: reap the context that
-// just ended, then deliver what is pending for the context that landed.
+// Reached after a landing whose record asks for attention: take back the
+// lander's parked exception state, reap the context that just ended, then
+// deliver what is pending for the lander.
 void Environment::on_attention() {
-  sw_.attention = false;
+  Context* self = sw_.current;
+  self->attention = false;
+  StackSwitch::take_parked(self, sw_.eh_globals);
   if (dead_ != nullptr) {
     reap(dead_);
     dead_ = nullptr;
   }
-  Context* self = sw_.current;
   if (self->cancel_pending) {
     self->cancel_pending = false;
     // Thrown here, not through throw_canceled(): both unwind phases walk
@@ -342,7 +345,7 @@ Context* Environment::run_context(Context* self) noexcept {
   Outcome outcome = Outcome::returned;
   std::exception_ptr failure;
   try {
-    if (sw_.attention) on_attention();
+    if (self->attention) on_attention();
     self->run(self);
   } catch (const ContextCanceled& canceled) {
     if (self->canceled && canceled.id() == self->id) {
@@ -399,7 +402,7 @@ Context* Environment::finish(Context* self, Outcome outcome, std::exception_ptr 
   }
   forget(self);
   dead_ = self;
-  sw_.attention = true;
+  next->attention = true;
   return next;  // it marks itself running when it lands
 }
 
@@ -437,7 +440,7 @@ bool Environment::destroy(ContextId target) {
   victim->destroyer = self;
   self->state = ContextState::awaiting_destroy;  // not running: a signal handler calling in is caught
   self->awaiting = target;
-  sw_.attention = true;
+  victim->attention = true;
   StackSwitch::save_fp(self);
   if (StackSwitch::jump(sw_, self, victim)) on_attention();
   // The victim has unwound and its record was reaped at our landing.
@@ -571,11 +574,11 @@ bool MainScope::in_main_context() const noexcept { return environment_->sw_.curr
 }  // namespace detail
 }  // namespace switchyard
 
-extern "C" void switchyard_context_main(void* from) noexcept {
+extern "C" void switchyard_context_main(void* record) noexcept {
   using switchyard::Environment;
   Environment& env = *switchyard::detail::tls_current;
-  switchyard::detail::Context* self = env.sw_.current;
-  switchyard::detail::StackSwitch::land_first(env.sw_, self, static_cast<switchyard::detail::Context*>(from));
+  auto* self = static_cast<switchyard::detail::Context*>(record);
+  switchyard::detail::StackSwitch::land_first(env.sw_, self);
   switchyard::detail::Context* next = env.run_context(self);
   switchyard::detail::StackSwitch::exit_to(env.sw_, self, next);
 }

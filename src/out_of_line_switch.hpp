@@ -12,19 +12,21 @@ namespace switchyard::detail {
 
 struct OutOfLineSwitch {
   using Result = Environment::Fast;
-  /// switch_to without exceptions on the thread's environment: true when
-  /// done. Otherwise `env` (null: the thread runs none) and `result` say
-  /// what is left; the caller passes them to finish() inside its handler.
-  SWITCHYARD_ALWAYS_INLINE static bool try_fast(ContextId target, Environment*& env, Result& result) noexcept {
-    env = Environment::try_current();
-    result = Result::slow;
-    if (SWITCHYARD_UNLIKELY(env == nullptr)) return false;
-    result = env->switch_fast(target);
-    return SWITCHYARD_LIKELY(result == Result::done);
+  /// switch_to's fast path on the thread's environment, without exceptions.
+  /// `done`: switched, and this context landed again. `attention`: landed,
+  /// and the landing has something to deliver: call attend(). `slow`:
+  /// nothing happened (also when the thread runs no environment); the caller
+  /// takes the whole switch_to, which decides. Nothing from before the swap
+  /// is needed after it, so a caller that passes no argument to attend()
+  /// keeps no register across the switch.
+  SWITCHYARD_ALWAYS_INLINE static Result try_fast(ContextId target) noexcept {
+    Environment* env = Environment::try_current();
+    if (SWITCHYARD_UNLIKELY(env == nullptr)) return Result::slow;
+    return env->switch_fast(target);
   }
-  /// The rest of switch_to after a fast path that was not done
-  /// (Environment::switch_rest). May throw what switch_to throws.
-  static void finish(Environment& env, Result result, ContextId target) { env.switch_rest(result, target); }
+  /// What a landing that asked for attention delivers. May throw what
+  /// switch_to throws.
+  static void attend() { detail::tls_current->on_attention(); }
 };
 
 }  // namespace switchyard::detail

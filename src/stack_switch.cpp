@@ -28,17 +28,13 @@ void StackSwitch::prepare(Context* context, void* top, std::size_t size) noexcep
 void StackSwitch::park_exceptions(Context* self, ExceptionState* eh) noexcept {
   self->eh = *eh;
   *eh = ExceptionState{};
+  self->attention = true;
 }
 
-void StackSwitch::unpark_exceptions(Context* self, ExceptionState* eh) noexcept {
-  *eh = self->eh;
-  self->eh = ExceptionState{};
-}
-
-void StackSwitch::land_first(SwitchState& state, Context* self, Context* from) noexcept {
+void StackSwitch::land_first(SwitchState& state, Context* self) noexcept {
   self->state = ContextState::running;
   *state.eh_globals = ExceptionState{};
-  after_land(from, self);
+  after_land(state, self);
 }
 
 void StackSwitch::exit_to(SwitchState& state, Context* self, Context* next) noexcept {
@@ -46,8 +42,8 @@ void StackSwitch::exit_to(SwitchState& state, Context* self, Context* next) noex
   *state.eh_globals = ExceptionState{};  // the lander finds the thread's empty (see ExceptionState)
   save_fp(self);                         // the swap compares it with next's
   // nullptr: this stack's fake frames die with it.
-  before_leave(self, next, nullptr);
-  switchyard_swap(&self->sp, &next->sp, self);  // the record outlives this: the lander reaps it
+  before_leave(state, self, next, nullptr);
+  switchyard_swap(&self->sp, &next->sp, next);  // the record outlives this: the lander reaps it
   __builtin_trap();  // nothing resumes an ended context
 }
 

@@ -135,22 +135,22 @@ int wasix_context_create(wasix_context_id_t* context_id, void (*entrypoint)(void
 }
 
 namespace {
-// Whatever wasix_context_switch's fast path left: no environment yet (made
-// here), the slow path, or what the landing has to deliver.
-SWITCHYARD_NOINLINE int wasix_switch_rest(sy::Environment* env, sy::detail::OutOfLineSwitch::Result result,
-                                    wasix_context_id_t target_context_id) {
+// Whatever wasix_context_switch's fast path left: the whole switch_to (the
+// slow path, or no environment yet: made here), or what the landing has to
+// deliver (`landed`; the target is not needed then).
+SWITCHYARD_NOINLINE int wasix_switch_rest(bool landed, wasix_context_id_t target_context_id) {
   sy::ContextId returned;
   try {
-    if (env == nullptr) {
-      env = environment();
-      if (env == nullptr) {
-        // After the release at thread exit only main is left, and it is active.
-        return target_context_id == sy::main_context_id ? 0 : error_with(EINVAL);
-      }
-      env->switch_to(target_context_id);
-    } else {
-      sy::detail::OutOfLineSwitch::finish(*env, result, target_context_id);
+    if (landed) {
+      sy::detail::OutOfLineSwitch::attend();
+      return 0;
     }
+    sy::Environment* env = environment();
+    if (env == nullptr) {
+      // After the release at thread exit only main is left, and it is active.
+      return target_context_id == sy::main_context_id ? 0 : error_with(EINVAL);
+    }
+    env->switch_to(target_context_id);
     return 0;
   } catch (const sy::EntrypointReturned& e) {
     // In an environment an embedder runs, the embedder decides (the host
@@ -175,10 +175,11 @@ int wasix_context_switch(wasix_context_id_t target_context_id) {
   // The thread's environment when it runs one (the implicit environment is
   // made in wasix_switch_rest); no exception handler around the fast path (see
   // src/out_of_line_switch.hpp).
-  sy::Environment* env;
-  sy::detail::OutOfLineSwitch::Result result;
-  if (sy::detail::OutOfLineSwitch::try_fast(target_context_id, env, result)) return 0;
-  return wasix_switch_rest(env, result, target_context_id);
+  using Result = sy::detail::OutOfLineSwitch::Result;
+  const Result result = sy::detail::OutOfLineSwitch::try_fast(target_context_id);
+  if (SWITCHYARD_LIKELY(result == Result::done)) return 0;
+  if (result == Result::attention) return wasix_switch_rest(true, 0);
+  return wasix_switch_rest(false, target_context_id);
 }
 
 int wasix_context_destroy(wasix_context_id_t context_id) {

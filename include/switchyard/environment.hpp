@@ -34,7 +34,6 @@ struct StackSwitch;
 class MainScope;
 struct OutOfLineSwitch;  // src/out_of_line_switch.hpp: the C API and <wasix/context.h>
 SWITCHYARD_COLD [[noreturn]] void throw_not_current(const Environment* environment);
-SWITCHYARD_COLD void log_switch(spdlog::logger* log, ContextId from, ContextId to) noexcept;
 /// Chains a std::terminate handler (once per process) that names the
 /// context when a ContextCanceled meets a noexcept boundary.
 void install_terminate_handler() noexcept;
@@ -184,6 +183,9 @@ class Environment {
   /// on_attention(); `slow` when it did nothing and switch_slow decides.
   enum class Fast { done, attention, slow };
   SWITCHYARD_ALWAYS_INLINE Fast switch_fast(ContextId target) noexcept;
+  /// switch_fast's switch when it logs or parks exception state; returns
+  /// whether the landing asks for attention.
+  SWITCHYARD_NOINLINE bool switch_careful(detail::Context* self, detail::Context* next) noexcept;
   /// The rest of switch_to after a fast path that was not done: deliver
   /// what the landing needs, or take the slow path. May throw what
   /// switch_to throws.
@@ -208,8 +210,7 @@ class Environment {
   }
   std::exception_ptr teardown() noexcept;
 
-  // Hot fields first: the switch path touches only these. sw_.attention:
-  // a dead context to reap, a cancel or a failure is pending.
+  // Hot fields first: the switch path touches only these.
   detail::SwitchState sw_;
   detail::ContextTable table_;
   spdlog::logger* log_;
@@ -297,10 +298,18 @@ SWITCHYARD_ALWAYS_INLINE Environment::Fast Environment::switch_fast(ContextId ta
   // Until `next` lands and marks itself running, no context reads as
   // running: a signal handler that interrupts us and calls in is caught.
   self->state = ContextState::suspended;
+  // A switch that needs a call besides the swap (a trace message, parking
+  // exception state) is out of line as a whole: the inline path calls
+  // nothing but the swap, and so keeps nothing in a register across a call.
 #if !defined(SWITCHYARD_NO_LOGGING)
-  if (SWITCHYARD_UNLIKELY(log_->should_log(spdlog::level::trace))) detail::log_switch(log_, self->id, next->id);
+  const bool traced = log_->should_log(spdlog::level::trace);
+#else
+  constexpr bool traced = false;
 #endif
-  return detail::StackSwitch::jump(sw_, self, next) ? Fast::attention : Fast::done;
+  if (SWITCHYARD_UNLIKELY(traced || !detail::StackSwitch::bare(sw_))) {
+    return switch_careful(self, next) ? Fast::attention : Fast::done;
+  }
+  return detail::StackSwitch::jump_bare(sw_, self, next) ? Fast::attention : Fast::done;
 }
 
 SWITCHYARD_ALWAYS_INLINE void Environment::switch_to(ContextId target) {

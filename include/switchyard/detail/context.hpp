@@ -75,6 +75,11 @@ struct alignas(64) Context {
   /// leave and the landing no context reads as running.
   ContextState state = ContextState::created;
   bool canceled = false;  // destroy() has started on this context
+  /// Set by whoever leaves something for this context's next landing to
+  /// deal with (a dead context to reap, a cancellation or failure to
+  /// deliver, its own parked exception state), so that a landing tests one
+  /// byte of its own record and needs nothing kept from before the swap.
+  bool attention = false;
   ExceptionState eh;
   ContextId id;
   // Creation order list, for teardown (newest first) and introspection.

@@ -8,12 +8,15 @@
 //
 // Protocol: the switching side stores its floating-point control state in
 // its record (save_fp, x86-64), marks itself suspended, records the target
-// in `current`, parks its C++ exception state in its record if it has any,
-// and calls switchyard_swap, which stores its stack pointer in its record
-// (the unblocker), resumes the target's and returns there the record of the
-// context that switched. The landing side marks itself running, takes back
-// its parked exception state and tells the caller whether `attention` is set
-// (a dead context to reap, a cancellation or a failure to deliver).
+// in `current`, parks its C++ exception state in its record if it has any
+// (and marks its record for attention), and calls switchyard_swap, which
+// stores its stack pointer in its record (the unblocker), resumes the
+// target's and hands the target its own record. The landing side marks
+// itself running through that record and tells the caller whether its
+// record asks for attention (its parked exception state to take back, a
+// dead context to reap, a cancellation or a failure to deliver): nothing
+// from before the swap is needed after it, so a caller keeps no register
+// across it for the switch's sake.
 #pragma once
 
 #include "switchyard/config.hpp"
@@ -40,17 +43,17 @@ extern "C" {
 /// control word only when the control state differs (never for status
 /// flags alone); aarch64 and the Boost backend keep a frame on the stack
 /// (aarch64: with FPCR, handled the same way). Returns `transfer` of the
-/// swap that later resumes this one (the switch passes the switcher's
-/// record).
+/// swap that later resumes this one (the switch passes the resumed
+/// context's own record).
 void* switchyard_swap(void** save, void* const* resume, void* transfer);
 /// Makes the record whose `sp` field is `record` resumable on the stack that
 /// ends at `top` (16-byte aligned; at most 256 bytes below it are used): its
 /// first swap enters switchyard_context_main(transfer).
 void switchyard_prepare(void** record, void* top);
 /// What a context runs on its own stack (defined by the Environment); its
-/// argument is the record of the context that first switched to it. Never
-/// returns: a context's end is a last swap away.
-[[noreturn]] void switchyard_context_main(void* from) noexcept;
+/// argument is its own record. Never returns: a context's end is a last
+/// swap away.
+[[noreturn]] void switchyard_context_main(void* self) noexcept;
 }
 
 namespace switchyard::detail {
@@ -64,7 +67,9 @@ inline ExceptionState* thread_exception_state() noexcept {
 struct SwitchState {
   Context* current = nullptr;          // the running context
   ExceptionState* eh_globals = nullptr;  // this thread's C++ exception state
-  bool attention = false;              // set by policy: look at the landing
+  /// The context that left last, for AddressSanitizer's landing (written in
+  /// every build so that the layout never depends on compiler flags).
+  Context* leaving = nullptr;
 };
 
 struct StackSwitch {
@@ -85,31 +90,48 @@ struct StackSwitch {
 
   /// Suspends `self` and runs `next`; returns when `self` is resumed. The
   /// caller has set self's state (not running) and called save_fp(self);
-  /// `next` marks itself running when it lands. Returns
-  /// state.attention. No object with a destructor lives in this frame, so an
-  /// exception the caller raises after a landing needs no cleanup pad here.
-  SWITCHYARD_ALWAYS_INLINE static bool jump(SwitchState& state, Context* self, Context* next) {
+  /// `next` marks itself running when it lands. Returns self->attention:
+  /// the caller then calls take_parked() and deals with the rest. No object
+  /// with a destructor lives in this frame, so an exception the caller
+  /// raises after a landing needs no cleanup pad here.
+  static bool jump(SwitchState& state, Context* self, Context* next) {
+    if (SWITCHYARD_UNLIKELY(!bare(state))) park_exceptions(self, state.eh_globals);
+    return jump_bare(state, self, next);
+  }
+  /// Whether the running code holds no C++ exception state (it is neither in
+  /// a catch block nor unwinding): then it may leave by jump_bare. Almost
+  /// every switch does.
+  SWITCHYARD_ALWAYS_INLINE static bool bare(const SwitchState& state) noexcept { return state.eh_globals->empty(); }
+  /// jump() for a caller that checked bare(): the inline fast path, which
+  /// then calls nothing but the swap and so keeps nothing in a register
+  /// across it.
+  SWITCHYARD_ALWAYS_INLINE static bool jump_bare(SwitchState& state, Context* self, Context* next) noexcept {
     state.current = next;
-    if (SWITCHYARD_UNLIKELY(!state.eh_globals->empty())) park_exceptions(self, state.eh_globals);
-    before_leave(self, next, &self->asan_fake_stack);
-    auto* from = static_cast<Context*>(switchyard_swap(&self->sp, &next->sp, self));
-    self->state = ContextState::running;
-    // eh_globals is read again, not kept across the swap: one register fewer
-    // to save in an out-of-line caller (the C API, <wasix/context.h>).
-    if (SWITCHYARD_UNLIKELY(!self->eh.empty())) unpark_exceptions(self, state.eh_globals);
-    after_land(from, self);
-    return SWITCHYARD_UNLIKELY(state.attention);
+    before_leave(state, self, next, &self->asan_fake_stack);
+    // The swap hands the lander its own record: `self` again, in a register,
+    // with nothing kept across the call.
+    auto* landed = static_cast<Context*>(switchyard_swap(&self->sp, &next->sp, next));
+    landed->state = ContextState::running;
+    after_land(state, landed);
+    return SWITCHYARD_UNLIKELY(landed->attention);
   }
 
   /// A context leaving inside a catch block or during unwinding keeps the
-  /// thread's exception state in its record; the thread's is emptied for the
-  /// context that lands (see ExceptionState).
+  /// thread's exception state in its record, and asks for attention at its
+  /// landing; the thread's is emptied for the context that lands (see
+  /// ExceptionState).
   SWITCHYARD_COLD static void park_exceptions(Context* self, ExceptionState* eh) noexcept;
-  SWITCHYARD_COLD static void unpark_exceptions(Context* self, ExceptionState* eh) noexcept;
+  /// At a landing that asked for attention, first of all: gives the thread
+  /// back the lander's parked exception state, if any.
+  static void take_parked(Context* self, ExceptionState* eh) noexcept {
+    if (SWITCHYARD_UNLIKELY(!self->eh.empty())) {
+      *eh = self->eh;
+      self->eh = ExceptionState{};
+    }
+  }
 
-  /// First landing on a context's own stack, in switchyard_context_main;
-  /// `from` is the context that switched to it.
-  static void land_first(SwitchState& state, Context* self, Context* from) noexcept;
+  /// First landing on a context's own stack, in switchyard_context_main.
+  static void land_first(SwitchState& state, Context* self) noexcept;
   /// The last leave of a context that ended: runs `next`, never returns. The
   /// caller has set state.attention so that the lander reaps `self` (its
   /// stack is released there, off this stack).
@@ -121,9 +143,11 @@ struct StackSwitch {
   static void release(Context* context) noexcept;
 
  private:
-  SWITCHYARD_ALWAYS_INLINE static void before_leave([[maybe_unused]] Context* self, [[maybe_unused]] Context* next,
+  SWITCHYARD_ALWAYS_INLINE static void before_leave([[maybe_unused]] SwitchState& state,
+                                                    [[maybe_unused]] Context* self, [[maybe_unused]] Context* next,
                                                     [[maybe_unused]] void** fake_stack) noexcept {
 #if defined(SWITCHYARD_ASAN)
+    state.leaving = self;
     __sanitizer_start_switch_fiber(fake_stack, next->asan_bottom, next->asan_size);
 #endif
 #if defined(SWITCHYARD_TSAN)
@@ -132,9 +156,10 @@ struct StackSwitch {
   }
   /// ASan reports the bounds of the stack we came from; record them, since
   /// main's bounds are only learned this way.
-  SWITCHYARD_ALWAYS_INLINE static void after_land([[maybe_unused]] Context* from,
+  SWITCHYARD_ALWAYS_INLINE static void after_land([[maybe_unused]] SwitchState& state,
                                                   [[maybe_unused]] Context* self) noexcept {
 #if defined(SWITCHYARD_ASAN)
+    Context* from = state.leaving;
     __sanitizer_finish_switch_fiber(self->asan_fake_stack, &from->asan_bottom, &from->asan_size);
 #endif
   }
