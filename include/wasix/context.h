@@ -104,9 +104,19 @@ static inline int wasix_context_destroy(wasix_context_id_t context_id) {
 
 #else /* native */
 
-/* The ID of the main context of the calling thread's environment: 0. */
+/* The ID of the main context of the calling thread's environment: 0.
+ * Exported by the library; with GCC and Clang the header also gives an
+ * inline body (GNU extern inline: no symbol of its own, the address is still
+ * the library's), so `wasix_context_switch(wasix_context_main)` passes 0
+ * instead of making a call first, which a switch loop would otherwise pay
+ * on every round trip. */
 #define wasix_context_main (__wasix_context_main())
 wasix_context_id_t __wasix_context_main(void);
+#if defined(__GNUC__) || defined(__clang__)
+extern __inline__ __attribute__((__gnu_inline__, __always_inline__)) wasix_context_id_t __wasix_context_main(void) {
+  return 0;
+}
+#endif
 
 /* Creates a suspended context that runs entrypoint() on its own stack the
  * first time it is switched to, and stores its ID in *context_id. IDs start

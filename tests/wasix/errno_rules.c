@@ -35,6 +35,13 @@ static void test_rules(void) {
   wasix_context_id_t id = 0, unstarted = 0, later = 0;
 
   CHECK(wasix_context_main == 0);
+  {
+    /* The function itself, not only the macro (natively the header inlines
+     * it, and the library still exports it for calls through a pointer or
+     * from other languages). */
+    wasix_context_id_t (*volatile main_fn)(void) = __wasix_context_main;
+    CHECK(main_fn() == 0);
+  }
 
   /* NULL pointer or entrypoint: EINVAL, and *context_id untouched. */
   CHECK_ERRNO(wasix_context_create(NULL, never_runs), EINVAL);
