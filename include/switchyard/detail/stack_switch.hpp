@@ -82,8 +82,10 @@ struct StackSwitch {
   /// of a switch, ahead of the bookkeeping: reading MXCSR back right after
   /// stmxcsr stalls, and the swap reads it only at its end. Nothing between
   /// this and the swap may change the control state.
+  /// (The Boost backend keeps the control state in Boost's frame: nothing
+  /// to do here.)
   SWITCHYARD_ALWAYS_INLINE static void save_fp([[maybe_unused]] Context* self) noexcept {
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(SWITCHYARD_SWITCH_BACKEND_BOOST)
     asm volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(self->fp_mxcsr), "=m"(self->fp_x87));
 #endif
   }
