@@ -49,6 +49,21 @@ CREATE_ROWS = [
     ("create_park_destroy/boost_pooled_unwind", "Boost.Context park+forced_unwind, pooled stack"),
     ("create_park_destroy/boost_protected_unwind", "Boost.Context park+forced_unwind, protected stack"),
 ]
+# Out-of-line paths, the floating-point cliff, and what the native switch's
+# floating-point work costs (switch_price/*: two records and a stack, no
+# environment; x86-64 native backend only). Reference: the inline switch_to.
+EMBEDDER_ROWS = [
+    ("switch/switchyard", "inline C++ switch_to"),
+    ("switch/c_api", "C API sy_switch_to"),
+    ("switch/wasix/real_time", "<wasix/context.h>, wall time (own thread)"),
+    ("switch/wasix_cpu/process_time", "<wasix/context.h>, process CPU time"),
+    ("switch_fp_mismatch/switchyard", "switch_to, sticky FP flags differ"),
+    ("switch_fp_mismatch/boost_context_fiber", "raw Boost.Context, sticky FP flags differ"),
+    ("switch/boost_context_fiber", "raw Boost.Context, flags match"),
+    ("switch_price/swap", "bare swap, no FP work"),
+    ("switch_price/stmxcsr_no_compare", "bare swap + stmxcsr/fnstcw, not read back"),
+    ("switch_price/stmxcsr_compare", "bare swap + stmxcsr/fnstcw + compare (switch_to's FP work)"),
+]
 LOGGING_ROWS = [
     ("logging/level_off", "switch round trip, logging compiled in, level off"),
     ("logging/no_call_sites", "switch round trip, SWITCHYARD_NO_LOGGING"),
@@ -204,6 +219,12 @@ def main():
     out.append("")
     lines = table(fig, CREATE_ROWS[5:], "create_park_destroy/boost_pooled_unwind", instructions)
     lines[0] = lines[0].replace("x reference", "x Boost pooled park+unwind")
+    out += lines
+    out.append("")
+    out.append("### Embedder paths, the floating-point cliff, the price of the FP work")
+    out.append("")
+    lines = table(fig, EMBEDDER_ROWS, "switch/switchyard", instructions)
+    lines[0] = lines[0].replace("x reference", "x inline switch_to")
     out += lines
     out.append("")
     out.append("### Logging cost on the switch path")
