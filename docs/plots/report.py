@@ -210,29 +210,21 @@ def main():
     out.append("")
     out += table(fig, SWITCH_ROWS, "switch/boost_context_fiber", instructions, per_switch=True)
     out.append("")
-    out.append("### Create / destroy")
-    out.append("")
-    create_ref = {}
-    lines = table(fig, CREATE_ROWS[:5], "create_destroy_unstarted/boost_pooled_run", instructions)
-    lines[0] = lines[0].replace("x reference", "x Boost pooled create+run+destroy")
-    out += lines
-    out.append("")
-    lines = table(fig, CREATE_ROWS[5:], "create_park_destroy/boost_pooled_unwind", instructions)
-    lines[0] = lines[0].replace("x reference", "x Boost pooled park+unwind")
-    out += lines
-    out.append("")
-    out.append("### Embedder paths, the floating-point cliff, the price of the FP work")
-    out.append("")
-    lines = table(fig, EMBEDDER_ROWS, "switch/switchyard", instructions)
-    lines[0] = lines[0].replace("x reference", "x inline switch_to")
-    out += lines
-    out.append("")
-    out.append("### Logging cost on the switch path")
-    out.append("")
-    lines = table(fig, LOGGING_ROWS, "logging/no_call_sites", instructions)
-    lines[0] = lines[0].replace("x reference", "x without call sites")
-    out += lines
-    out.append("")
+    def section(title, parts):
+        """A titled group of tables: (rows, reference, label of the ratio column)."""
+        out.extend([f"### {title}", ""])
+        for rows, reference, label in parts:
+            lines = table(fig, rows, reference, instructions)
+            lines[0] = lines[0].replace("x reference", f"x {label}")
+            out.extend(lines + [""])
+
+    section("Create / destroy", [
+        (CREATE_ROWS[:5], "create_destroy_unstarted/boost_pooled_run", "Boost pooled create+run+destroy"),
+        (CREATE_ROWS[5:], "create_park_destroy/boost_pooled_unwind", "Boost pooled park+unwind"),
+    ])
+    section("Embedder paths, the floating-point cliff, the price of the FP work",
+            [(EMBEDDER_ROWS, "switch/switchyard", "inline switch_to")])
+    section("Logging cost on the switch path", [(LOGGING_ROWS, "logging/no_call_sites", "without call sites")])
 
     pops = scaling_populations(fig)
     out.append("### Scaling with live suspended contexts (16 KiB stacks, no guard pages)")
