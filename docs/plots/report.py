@@ -26,6 +26,7 @@ SWITCH_ROWS = [
     ("switch/boost_fiber_yield", "Boost.Fiber yield"),
     ("switch/boost_fiber_promise_per_switch", "Boost.Fiber, fresh promise per switch"),
     ("switch/posix_swapcontext", "POSIX swapcontext"),
+    ("switch/gnu_pth", "GNU Pth pth_uctx_switch"),
     ("switch/std_thread_condvar/real_time", "2 std::threads, mutex + condvar"),
 ]
 # Short labels for the bar chart, in the same order.
@@ -36,6 +37,7 @@ SWITCH_LABELS = {
     "switch/boost_fiber_yield": "Boost.Fiber yield",
     "switch/boost_fiber_promise_per_switch": "Boost.Fiber promise",
     "switch/posix_swapcontext": "swapcontext",
+    "switch/gnu_pth": "GNU Pth",
     "switch/std_thread_condvar/real_time": "std::thread condvar",
 }
 CREATE_ROWS = [
