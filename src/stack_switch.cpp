@@ -43,7 +43,7 @@ void StackSwitch::exit_to(SwitchState& state, Context* self, Context* next) noex
   save_fp(self);                         // the swap compares it with next's
   // nullptr: this stack's fake frames die with it.
   before_leave(state, self, next, nullptr);
-  switchyard_swap(&self->sp, &next->sp, next);  // the record outlives this: the lander reaps it
+  swap(&self->sp, &next->sp, next);  // the record outlives this: the lander reaps it
   __builtin_trap();  // nothing resumes an ended context
 }
 
