@@ -42,6 +42,35 @@ TEST_CASE("switch_to inside a catch handler keeps each context's current excepti
   });
 }
 
+// The landing that takes back main's parked exception state also delivers a
+// failure: main's own handler must be back in place before the failure is
+// thrown, so that both handlers end cleanly.
+TEST_CASE("a failure delivered to main inside a catch handler leaves main's handler intact") {
+  test::run([](sy::Environment& env) {
+    sy::ContextId id = env.create([] { throw std::out_of_range("context's failure"); });
+    std::string delivered, own_after;
+    try {
+      throw std::logic_error("main's");
+    } catch (...) {
+      try {
+        env.switch_to(id);  // main parks its exception state; the landing delivers the failure
+      } catch (const std::out_of_range& e) {
+        delivered = e.what();
+        CHECK(std::uncaught_exceptions() == 0);
+      }
+      try {
+        throw;  // main's own exception again
+      } catch (const std::logic_error& e) {
+        own_after = e.what();
+      }
+    }
+    CHECK(delivered == "context's failure");
+    CHECK(own_after == "main's");
+    CHECK(std::current_exception() == nullptr);
+    CHECK(env.live_contexts() == 0);
+  });
+}
+
 TEST_CASE("a context starts with no current exception even when main is in a handler") {
   test::run([](sy::Environment& env) {
     bool had_exception = true;
