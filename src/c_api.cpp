@@ -172,8 +172,8 @@ sy_status sy_create(void (*entry)(void* arg), void* arg, sy_context_id* out) {
 
 namespace {
 // Whatever sy_switch_to's fast path left: the whole switch_to (no
-// environment, or the slow path), or what the landing has to deliver.
-// `target` names the call in error messages.
+// environment, the slow path, logging or exception state to park), or what
+// the landing has to deliver. `target` names the call in error messages.
 SWITCHYARD_NOINLINE sy_status sy_switch_to_rest(bool landed, sy_context_id target) {
   try {
     if (landed) {
@@ -189,24 +189,27 @@ SWITCHYARD_NOINLINE sy_status sy_switch_to_rest(bool landed, sy_context_id targe
 }
 }  // namespace
 
-#if defined(SWITCHYARD_RETURN_BY_JUMP)
-// Entered through sy_switch_to in src/return_by_jump_x86_64_sysv.S.
-__attribute__((visibility("hidden"))) sy_status switchyard_sy_switch_to_body(sy_context_id target);
-sy_status switchyard_sy_switch_to_body(sy_context_id target) {
-#else
-sy_status sy_switch_to(sy_context_id target) {
+#if defined(SWITCHYARD_TAIL_SWITCH)
+// The landing stub of sy_switch_to's tail-called swap, and the attention
+// function it calls (src/out_of_line_switch_x86_64_sysv.S).
+extern "C" void switchyard_land_sy_switch_to();
+extern "C" __attribute__((visibility("hidden"))) sy_status switchyard_sy_switch_to_attend(sy_context_id target);
+sy_status switchyard_sy_switch_to_attend(sy_context_id target) { return sy_switch_to_rest(true, target); }
 #endif
-  // The constinit TLS pointer inline; no exception handler around the fast
-  // path (see src/out_of_line_switch.hpp). The target is needed after a
-  // landing only for an error message: kept in this frame, not in a
-  // callee-saved register that every switch would save and restore.
-  volatile sy_context_id named = target;
-  using Result = sy::detail::OutOfLineSwitch::Result;
-  const Result result = sy::detail::OutOfLineSwitch::try_fast(target);
-  if (SWITCHYARD_LIKELY(result == Result::done)) return SY_OK;
-  if (result == Result::attention) return sy_switch_to_rest(true, named);
-  return sy_switch_to_rest(false, target);
-}
+
+namespace {
+struct SwitchApi {
+  using result = sy_status;
+  static sy_status rest(bool landed, sy_context_id target) { return sy_switch_to_rest(landed, target); }
+#if defined(SWITCHYARD_TAIL_SWITCH)
+  static constexpr void (*landing)() = switchyard_land_sy_switch_to;
+#endif
+};
+}  // namespace
+
+// No exception handler around the fast path (src/out_of_line_switch.hpp);
+// the target is the cargo: error messages after a landing name it.
+sy_status sy_switch_to(sy_context_id target) { return sy::detail::OutOfLineSwitch::run<SwitchApi>(target, target); }
 
 sy_status sy_destroy(sy_context_id target) {
   try {

@@ -17,9 +17,10 @@
  *
  *   Each side of a switch is a normal call that later returns: with `ret`
  *   when both sides called from the same site (then the return predictor is
- *   right and stays balanced: an out-of-line caller such as the C API or
- *   <wasix/context.h> pays no mispredicted return inside the switch), with
- *   an indirect jump when they did not (see .Lreturn).
+ *   right and stays balanced: an out-of-line caller that calls the swap
+ *   from one place, as the C API and <wasix/context.h> do in sanitizer
+ *   builds, pays no mispredicted return inside the switch), with an
+ *   indirect jump when they did not (see .Lreturn).
  *
  *   Floating-point control state (the control bits of MXCSR and the x87
  *   control word; MXCSR's status flags, bits 0-5, are caller-saved and not
@@ -31,6 +32,20 @@
  *   current status flags: two contexts whose sticky flags differ switch as
  *   fast as two whose flags match (ldmxcsr with a changed value costs about
  *   70 ns on some CPUs).
+ *
+ * int switchyard_swap_tail(void **save, void *const *resume, void *transfer,
+ *                          void *landing, uint64_t cargo)
+ *   The same switch for an out-of-line entry point that tail-calls it
+ *   (sy_switch_to, wasix_context_switch): entered with its caller's return
+ *   address on top of the stack. It suspends with `landing` as the resume
+ *   address, and with `cargo` in a slot below the caller's return address,
+ *   where the stack pointer is saved. A later swap that resumes it drops the
+ *   slot (as it drops a copied return address) and jumps to `landing` (a
+ *   stub of src/out_of_line_switch_x86_64_sysv.S), which finishes the
+ *   landing and returns to the caller: the caller's call and that return
+ *   are the only ones, with no second function's frame and return in
+ *   between. Always resumes the other side by jump: its own `ret` could not
+ *   be predicted, having no call of its own.
  *
  * void switchyard_prepare(void **record, void *top)
  *   Makes the record resumable on the stack that ends at `top`: the first
@@ -53,9 +68,7 @@
         .hidden switchyard_swap
         .type   switchyard_swap, @function
         .p2align 4
-switchyard_swap:
-        .cfi_startproc
-        movq    (%rsp), %r9             /* our resume address: the return address */
+.macro SUSPEND                          /* into the record at rdi; r9: the resume address */
         movq    %rbx, RECORD_SAVED+0(%rdi)
         movq    %rbp, RECORD_SAVED+8(%rdi)
         movq    %r12, RECORD_SAVED+16(%rdi)
@@ -63,8 +76,14 @@ switchyard_swap:
         movq    %r14, RECORD_SAVED+32(%rdi)
         movq    %r15, RECORD_SAVED+40(%rdi)
         movq    %r9, RECORD_RESUME(%rdi)
-        movq    %rsp, RECORD_SP(%rdi)   /* at the return address */
+        movq    %rsp, RECORD_SP(%rdi)
+.endm
 
+switchyard_swap:
+        .cfi_startproc
+        movq    (%rsp), %r9             /* our resume address: the return address */
+        SUSPEND                         /* sp at the return address */
+.Lresume:
         movq    RECORD_SP(%rsi), %rsp   /* now on the resumed stack */
         movq    RECORD_SAVED+0(%rsi), %rbx
         movq    RECORD_SAVED+8(%rsi), %rbp
@@ -110,6 +129,21 @@ switchyard_swap:
         jmp     .Lfpcw_done
         .cfi_endproc
         .size   switchyard_swap, .-switchyard_swap
+
+        .globl  switchyard_swap_tail
+        .hidden switchyard_swap_tail
+        .type   switchyard_swap_tail, @function
+        .p2align 4
+switchyard_swap_tail:
+        .cfi_startproc
+        pushq   %r8                     /* cargo, in the slot a resume drops */
+        .cfi_adjust_cfa_offset 8
+        movq    %rcx, %r9               /* the resume address: the landing stub */
+        SUSPEND                         /* sp at the cargo slot */
+        xorl    %r9d, %r9d              /* equal to no resume address: resume by jump */
+        jmp     .Lresume
+        .cfi_endproc
+        .size   switchyard_swap_tail, .-switchyard_swap_tail
 
         .globl  switchyard_prepare
         .hidden switchyard_prepare

@@ -1,6 +1,10 @@
 // <wasix/context.h> on top of switchyard: an implicit environment per thread,
 // made on the thread's first call and released at thread exit, errno for
 // errors, and exit code 129 for an entrypoint that returns.
+
+// The exported __wasix_context_main is defined here: without the header's
+// inline body, which a second definition may not follow (clang).
+#define SWITCHYARD_DEFINES_WASIX_CONTEXT_MAIN 1
 #include "wasix/context.h"
 
 #include <cerrno>
@@ -165,21 +169,29 @@ SWITCHYARD_NOINLINE int wasix_switch_rest(bool landed, wasix_context_id_t target
 }
 }  // namespace
 
-#if defined(SWITCHYARD_RETURN_BY_JUMP)
-// Entered through wasix_context_switch in src/return_by_jump_x86_64_sysv.S.
-__attribute__((visibility("hidden"))) int switchyard_wasix_context_switch_body(wasix_context_id_t target_context_id);
-int switchyard_wasix_context_switch_body(wasix_context_id_t target_context_id) {
-#else
-int wasix_context_switch(wasix_context_id_t target_context_id) {
+#if defined(SWITCHYARD_TAIL_SWITCH)
+// The landing stub of wasix_context_switch's tail-called swap, and the
+// attention function it calls (src/out_of_line_switch_x86_64_sysv.S).
+void switchyard_land_wasix_context_switch();
+__attribute__((visibility("hidden"))) int switchyard_wasix_context_switch_attend(wasix_context_id_t unused);
+int switchyard_wasix_context_switch_attend(wasix_context_id_t) { return wasix_switch_rest(true, 0); }
 #endif
-  // The thread's environment when it runs one (the implicit environment is
-  // made in wasix_switch_rest); no exception handler around the fast path (see
-  // src/out_of_line_switch.hpp).
-  using Result = sy::detail::OutOfLineSwitch::Result;
-  const Result result = sy::detail::OutOfLineSwitch::try_fast(target_context_id);
-  if (SWITCHYARD_LIKELY(result == Result::done)) return 0;
-  if (result == Result::attention) return wasix_switch_rest(true, 0);
-  return wasix_switch_rest(false, target_context_id);
+
+namespace {
+struct SwitchApi {
+  using result = int;
+  static int rest(bool landed, wasix_context_id_t target) { return wasix_switch_rest(landed, target); }
+#if defined(SWITCHYARD_TAIL_SWITCH)
+  static constexpr void (*landing)() = switchyard_land_wasix_context_switch;
+#endif
+};
+}  // namespace
+
+// The thread's environment when it runs one (the implicit environment is
+// made in wasix_switch_rest); no exception handler around the fast path
+// (src/out_of_line_switch.hpp).
+int wasix_context_switch(wasix_context_id_t target_context_id) {
+  return sy::detail::OutOfLineSwitch::run<SwitchApi>(target_context_id, 0);
 }
 
 int wasix_context_destroy(wasix_context_id_t context_id) {

@@ -183,6 +183,15 @@ class Environment {
   /// on_attention(); `slow` when it did nothing and switch_slow decides.
   enum class Fast { done, attention, slow };
   SWITCHYARD_ALWAYS_INLINE Fast switch_fast(ContextId target) noexcept;
+  /// switch_fast in parts, for the out-of-line entry points: the checks
+  /// (the target's record when the running context `self` may leave for it
+  /// by the fast path, else nullptr, having changed nothing but self's
+  /// saved control state), whether the leave needs nothing but the swap (no
+  /// trace message, no exception state to park), and the leave's
+  /// bookkeeping.
+  SWITCHYARD_ALWAYS_INLINE detail::Context* fast_target(ContextId target, detail::Context*& self) noexcept;
+  SWITCHYARD_ALWAYS_INLINE bool plain_leave() const noexcept;
+  SWITCHYARD_ALWAYS_INLINE void mark_leave(detail::Context* self) noexcept;
   /// switch_fast's switch when it logs or parks exception state; returns
   /// whether the landing asks for attention.
   SWITCHYARD_NOINLINE bool switch_careful(detail::Context* self, detail::Context* next) noexcept;
@@ -279,12 +288,9 @@ bool destroy(ContextId target);
 
 namespace switchyard {
 
-// The fast path, inline on purpose: the switch itself is a call to
-// switchyard_swap, and everything around it (the ID lookup, the checks, the
-// exception-state swap) is a handful of instructions in the caller.
-SWITCHYARD_ALWAYS_INLINE Environment::Fast Environment::switch_fast(ContextId target) noexcept {
-  if (SWITCHYARD_UNLIKELY(detail::tls_current != this)) return Fast::slow;  // wrong thread
-  detail::Context* self = sw_.current;
+SWITCHYARD_ALWAYS_INLINE detail::Context* Environment::fast_target(ContextId target, detail::Context*& self) noexcept {
+  if (SWITCHYARD_UNLIKELY(detail::tls_current != this)) return nullptr;  // wrong thread
+  self = sw_.current;
   detail::StackSwitch::save_fp(self);  // first: the swap reads it back last
   // Main needs no lookup: its record is ours (contexts mostly switch back to
   // a scheduler in main, and each lookup load lies on the switch's critical
@@ -292,23 +298,37 @@ SWITCHYARD_ALWAYS_INLINE Environment::Fast Environment::switch_fast(ContextId ta
   detail::Context* next = target == main_context_id ? &main_ : table_.find(target);
   // created and suspended are the two states a switch may resume.
   if (SWITCHYARD_UNLIKELY(next == nullptr || next->state > ContextState::suspended || !detail::leave_ready(self))) {
-    return Fast::slow;
+    return nullptr;
   }
+  return next;
+}
+
+SWITCHYARD_ALWAYS_INLINE bool Environment::plain_leave() const noexcept {
+#if !defined(SWITCHYARD_NO_LOGGING)
+  if (SWITCHYARD_UNLIKELY(log_->should_log(spdlog::level::trace))) return false;
+#endif
+  return detail::StackSwitch::bare(sw_);
+}
+
+SWITCHYARD_ALWAYS_INLINE void Environment::mark_leave(detail::Context* self) noexcept {
   ++counters_.switches;
-  // Until `next` lands and marks itself running, no context reads as
+  // Until the target lands and marks itself running, no context reads as
   // running: a signal handler that interrupts us and calls in is caught.
   self->state = ContextState::suspended;
+}
+
+// The fast path, inline on purpose: the switch itself is a call to
+// switchyard_swap, and everything around it (the ID lookup, the checks, the
+// exception-state test) is a handful of instructions in the caller.
+SWITCHYARD_ALWAYS_INLINE Environment::Fast Environment::switch_fast(ContextId target) noexcept {
+  detail::Context* self;
+  detail::Context* next = fast_target(target, self);
+  if (SWITCHYARD_UNLIKELY(next == nullptr)) return Fast::slow;
+  mark_leave(self);
   // A switch that needs a call besides the swap (a trace message, parking
   // exception state) is out of line as a whole: the inline path calls
   // nothing but the swap, and so keeps nothing in a register across a call.
-#if !defined(SWITCHYARD_NO_LOGGING)
-  const bool traced = log_->should_log(spdlog::level::trace);
-#else
-  constexpr bool traced = false;
-#endif
-  if (SWITCHYARD_UNLIKELY(traced || !detail::StackSwitch::bare(sw_))) {
-    return switch_careful(self, next) ? Fast::attention : Fast::done;
-  }
+  if (SWITCHYARD_UNLIKELY(!plain_leave())) return switch_careful(self, next) ? Fast::attention : Fast::done;
   return detail::StackSwitch::jump_bare(sw_, self, next) ? Fast::attention : Fast::done;
 }
 

@@ -112,7 +112,8 @@ static inline int wasix_context_destroy(wasix_context_id_t context_id) {
  * on every round trip. */
 #define wasix_context_main (__wasix_context_main())
 wasix_context_id_t __wasix_context_main(void);
-#if defined(__GNUC__) || defined(__clang__)
+/* (The library's own definition is compiled without the inline body.) */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(SWITCHYARD_DEFINES_WASIX_CONTEXT_MAIN)
 extern __inline__ __attribute__((__gnu_inline__, __always_inline__)) wasix_context_id_t __wasix_context_main(void) {
   return 0;
 }

@@ -131,6 +131,10 @@ static_assert(sizeof(Context) <= 256, "the record must leave room for inline cal
 static_assert(offsetof(Context, sp) == 0 && offsetof(Context, saved) == 8 && offsetof(Context, resume) == 56 &&
               offsetof(Context, fp_mxcsr) == 64 && offsetof(Context, fp_x87) == 68);
 static_assert(offsetof(Context, foreign) < 128, "what a switch touches stays in the record's first two lines");
+// The landing stubs of the C API and <wasix/context.h>
+// (src/out_of_line_switch_x86_64_sysv.S) read these.
+static_assert(offsetof(Context, state) == 70 && offsetof(Context, attention) == 72 &&
+              static_cast<int>(ContextState::running) == 2);
 
 /// Whether `context` (the running one) may leave by the fast path: it is
 /// running (not between a leave and a landing, nor inside create: a signal

@@ -19,13 +19,13 @@
 // across it for the switch's sake.
 #pragma once
 
+#include <cstdint>
+
 #include "switchyard/config.hpp"
 #include "switchyard/detail/context.hpp"
 
 #if defined(SWITCHYARD_SWITCH_BACKEND_BOOST)
 #include <boost/context/detail/fcontext.hpp>
-
-#include <cstdint>
 #endif
 
 #if defined(SWITCHYARD_ASAN)
@@ -51,7 +51,12 @@ extern "C" {
 /// same way. Returns `transfer` of the swap that later resumes this one
 /// (the switch passes the resumed context's own record). The Boost backend
 /// has no such function: its swap is StackSwitch::swap, inline.
-void* switchyard_swap(void** save, void* const* resume, void* transfer);
+void* switchyard_swap(void** save, void* const* resume, void* transfer) noexcept;
+/// switchyard_swap for an out-of-line entry point that tail-calls it
+/// (native x86-64 only; see src/switch_x86_64_sysv.S): the context resumes
+/// at `landing`, which finishes the landing and returns to the entry
+/// point's caller; `cargo` is for the landing's attention function.
+int switchyard_swap_tail(void** save, void* const* resume, void* transfer, void* landing, std::uint64_t cargo) noexcept;
 /// Makes the record whose `sp` field is `record` resumable on the stack that
 /// ends at `top` (16-byte aligned; at most 256 bytes below it are used): its
 /// first swap enters switchyard_context_main(transfer).
@@ -160,6 +165,18 @@ struct StackSwitch {
     landed->state = ContextState::running;
     after_land(state, landed);
     return SWITCHYARD_UNLIKELY(landed->attention);
+  }
+
+  /// jump_bare for an out-of-line entry point that ends with it, as a tail
+  /// call (native x86-64 without sanitizers: their landing hooks need C++
+  /// after the swap). The context lands in `landing`, a stub that marks it
+  /// running and returns to the entry point's caller, or tail-calls the
+  /// entry point's attention function with `cargo` when its record asks
+  /// for attention (src/out_of_line_switch_x86_64_sysv.S).
+  SWITCHYARD_ALWAYS_INLINE static int jump_tail(SwitchState& state, Context* self, Context* next, void* landing,
+                                                std::uint64_t cargo) noexcept {
+    state.current = next;
+    return switchyard_swap_tail(&self->sp, &next->sp, next, landing, cargo);
   }
 
   /// A context leaving inside a catch block or during unwinding keeps the
