@@ -136,14 +136,9 @@ Environment::Environment(const Options& options)
 
 Environment::~Environment() = default;
 
-Environment& Environment::current() {
-  Environment* environment = detail::tls_current;
-  if (environment == nullptr) {
-    throw Error(errc::no_environment,
-                "no switchyard environment on thread " + detail::thread_name(std::this_thread::get_id()) +
-                    " (call it inside run_main)");
-  }
-  return *environment;
+void detail::throw_no_environment() {
+  throw Error(errc::no_environment, "no switchyard environment on thread " +
+                                        detail::thread_name(std::this_thread::get_id()) + " (call it inside run_main)");
 }
 
 ContextId Environment::next_id_checked() {

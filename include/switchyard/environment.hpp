@@ -34,6 +34,7 @@ struct StackSwitch;
 class MainScope;
 struct OutOfLineSwitch;  // src/out_of_line_switch.hpp: the C API and <wasix/context.h>
 SWITCHYARD_COLD [[noreturn]] void throw_not_current(const Environment* environment);
+SWITCHYARD_COLD [[noreturn]] void throw_no_environment();
 /// Chains a std::terminate handler (once per process) that names the
 /// context when a ContextCanceled meets a noexcept boundary.
 void install_terminate_handler() noexcept;
@@ -69,8 +70,13 @@ class Environment {
   ~Environment();
 
   /// The environment running on the calling thread.
-  /// Throws Error{errc::no_environment} outside run_main.
-  static Environment& current();
+  /// Throws Error{errc::no_environment} outside run_main. Inline: the free
+  /// functions (switchyard::switch_to and the rest) pay one TLS load for it.
+  static Environment& current() {
+    Environment* environment = detail::tls_current;
+    if (SWITCHYARD_UNLIKELY(environment == nullptr)) detail::throw_no_environment();
+    return *environment;
+  }
   /// Same, or nullptr.
   static Environment* try_current() noexcept { return detail::tls_current; }
 
