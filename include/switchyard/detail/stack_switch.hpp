@@ -2,9 +2,13 @@
 // the inline switch and every sanitizer and valgrind annotation around it;
 // the register save, stack swap and first entry are one small assembly file
 // per architecture (src/switch_x86_64_sysv.S, src/switch_aarch64_aapcs.S),
-// or Boost.Context's fcontext for every other one (src/switch_boost.cpp,
-// -DSWITCHYARD_SWITCH_BACKEND=boost). It knows contexts and stacks, not IDs
-// or policy: who runs next and where a failure goes are the Environment's.
+// or Boost.Context's fcontext for every other one (StackSwitch::swap below,
+// and src/switch_boost.cpp for a context's first frame;
+// -DSWITCHYARD_SWITCH_BACKEND=boost). The C API's and <wasix/context.h>'s
+// x86-64 switch ends in a tail call of the swap (jump_tail) and lands in a
+// stub of src/out_of_line_switch_x86_64_sysv.S. It knows contexts and
+// stacks, not IDs or policy: who runs next and where a failure goes are the
+// Environment's.
 //
 // Protocol: the switching side stores its floating-point control state in
 // its record (save_fp, x86-64), marks itself suspended, records the target
