@@ -17,12 +17,7 @@ using switchyard::detail::StackSwitch;
 
 // The first landing on a context's stack: what the swap does after its jump,
 // then the context's run.
-void trampoline(bctx::transfer_t from) noexcept {
-  auto* handoff = static_cast<StackSwitch::Handoff*>(from.data);
-  void* transfer = handoff->transfer;
-  *handoff->save = from.fctx;
-  switchyard_context_main(transfer);
-}
+void trampoline(bctx::transfer_t from) noexcept { switchyard_context_main(StackSwitch::Handoff::land(from)); }
 
 }  // namespace
 

@@ -101,6 +101,15 @@ struct StackSwitch {
   struct Handoff {
     void** save;     // where the lander stores the jumper's context
     void* transfer;  // what the swap returns on the resumed side
+
+    /// The lander's half of a jump (after the swap's, and in a context's
+    /// first frame): stores the jumper's context where it asked, and returns
+    /// the jumper's `transfer`.
+    static void* land(const boost::context::detail::transfer_t& from) noexcept {
+      auto* arrived = static_cast<Handoff*>(from.data);
+      *arrived->save = from.fctx;
+      return arrived->transfer;
+    }
   };
   SWITCHYARD_ALWAYS_INLINE static void* swap(void** save, void* const* resume, void* transfer) noexcept {
     namespace bctx = boost::context::detail;
@@ -109,10 +118,7 @@ struct StackSwitch {
     asm volatile("mrs %0, fpcr" : "=r"(fpcr));
 #endif
     Handoff handoff{save, transfer};
-    const bctx::transfer_t from = bctx::jump_fcontext(static_cast<bctx::fcontext_t>(*resume), &handoff);
-    auto* arrived = static_cast<Handoff*>(from.data);
-    void* result = arrived->transfer;
-    *arrived->save = from.fctx;
+    void* result = Handoff::land(bctx::jump_fcontext(static_cast<bctx::fcontext_t>(*resume), &handoff));
 #if defined(__aarch64__)
     std::uint64_t now;
     asm volatile("mrs %0, fpcr" : "=r"(now));
@@ -146,7 +152,8 @@ struct StackSwitch {
   /// Suspends `self` and runs `next`; returns when `self` is resumed. The
   /// caller has set self's state (not running) and called save_fp(self);
   /// `next` marks itself running when it lands. Returns self->attention:
-  /// the caller then calls take_parked() and deals with the rest. No object
+  /// the caller then deals with the landing (Environment::on_attention,
+  /// which first calls take_parked()). No object
   /// with a destructor lives in this frame, so an exception the caller
   /// raises after a landing needs no cleanup pad here.
   static bool jump(SwitchState& state, Context* self, Context* next) {
@@ -200,7 +207,7 @@ struct StackSwitch {
   /// First landing on a context's own stack, in switchyard_context_main.
   static void land_first(SwitchState& state, Context* self) noexcept;
   /// The last leave of a context that ended: runs `next`, never returns. The
-  /// caller has set state.attention so that the lander reaps `self` (its
+  /// caller has set next->attention so that the lander reaps `self` (its
   /// stack is released there, off this stack).
   [[noreturn]] static void exit_to(SwitchState& state, Context* self, Context* next) noexcept;
 
